@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: pure unit tests live beside the code in src/ and need nothing; integration tests
+// in test/ get one real Postgres for the whole run (DATABASE_URL, or an embedded server).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts'],
+          setupFiles: ['test/support/no-network.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/bench/**', 'test/faults/**'],
+          globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/no-network.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
