@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
+import { openRuntime, type Runtime } from './runtime.ts';
+import { buildApp } from './http/app.ts';
+import { listen } from './server.ts';
+import { startQueueWorker, type QueueWorker } from './worker/queue-runner.ts';
+import { buildTaskList } from './worker/tasks.ts';
+import { countActiveAdminTokens, createAdminToken, revokeAdminToken } from './workspaces/admin-tokens.ts';
+
+/**
+ * The only entry point: reads the environment, opens ports and starts the queue. Everything else
+ * receives what it needs as arguments.
+ */
+
+const usage = `Usage: momentum <command>
+
+  start                      web + worker + scheduler in one process (what npm start runs)
+  web                        HTTP only
+  worker                     queue worker and scheduler only
+  migrate                    apply database migrations and exit
+  token create --name NAME [--workspace ID]   print a new admin token once
+  token revoke ID_OR_NAME    revoke an admin token
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    process.stdout.write(usage);
+    return command ? 0 : 2;
+  }
+  const config = loadConfigOrExplain();
+  const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
+
+  switch (command) {
+    case 'start':
+      return serve(config, logger, { web: true, worker: true });
+    case 'web':
+      return serve(config, logger, { web: true, worker: false });
+    case 'worker':
+      return serve(config, logger, { web: false, worker: true });
+    case 'migrate':
+      return withRuntime(config, logger, async () => {
+        logger.info('migrations are current');
+        return 0;
+      });
+    case 'token':
+      return tokenCommand(config, logger, rest);
+    default:
+      process.stderr.write(`Unknown command "${command}".\n\n${usage}`);
+      return 2;
+  }
+}
+
+function loadConfigOrExplain(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nFix the variables above and start again.\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+async function withRuntime(config: Config, logger: Logger, fn: (runtime: Runtime) => Promise<number>): Promise<number> {
+  const runtime = await openRuntime(config, logger, { migrate: true });
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function tokenCommand(config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { name: { type: 'string' }, workspace: { type: 'string' } },
+  });
+  const [action, target] = positionals;
+  return withRuntime(config, logger, async ({ db }) => {
+    if (action === 'create' && values.name) {
+      const { token } = await createAdminToken(db, { name: values.name, workspaceId: values.workspace ?? null });
+      process.stdout.write(`${token}\n`);
+      process.stderr.write('Store this token now: it is shown only once.\n');
+      return 0;
+    }
+    if (action === 'revoke' && target) {
+      const revoked = await revokeAdminToken(db, target);
+      process.stderr.write(revoked > 0 ? `Revoked ${revoked} token(s).\n` : `No active token matches "${target}".\n`);
+      return revoked > 0 ? 0 : 1;
+    }
+    process.stderr.write(usage);
+    return 2;
+  });
+}
+
+async function serve(config: Config, logger: Logger, roles: { web: boolean; worker: boolean }): Promise<number> {
+  const runtime = await openRuntime(config, logger, { migrate: true });
+  let worker: QueueWorker | undefined;
+  if (roles.worker) {
+    const { taskList, cronItems } = buildTaskList(runtime);
+    worker = await startQueueWorker({
+      pool: runtime.pool,
+      logger,
+      metrics: runtime.metrics,
+      taskList,
+      cronItems,
+      concurrency: config.workerConcurrency,
+    });
+  }
+  const app = roles.web
+    ? await buildApp({ ...runtime, ...(worker ? { worker } : {}) })
+    : undefined;
+  const address = app ? await listen(app, config) : undefined;
+
+  if (runtime.embedded) await announceFirstStart(runtime);
+  const lines = [
+    address ? `Momentum is listening on ${address}` : 'Momentum worker is running',
+    runtime.embedded ? `Data: ${path.resolve(config.dataDir)} (embedded PostgreSQL)` : 'Data: the database at DATABASE_URL',
+    'Stop with Ctrl+C (or SIGTERM).',
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = async (reason: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ reason }, 'shutting down');
+      // Past the bound, exit anyway: a supervisor restarting us beats hanging forever.
+      const timer = setTimeout(() => {
+        logger.error('shutdown took too long; exiting');
+        resolve(1);
+      }, config.shutdownTimeoutMs);
+      timer.unref();
+      try {
+        await app?.close();
+        await worker?.stop();
+        await runtime.close();
+        clearTimeout(timer);
+        resolve(0);
+      } catch (error) {
+        logger.error({ err: error }, 'shutdown failed');
+        resolve(1);
+      }
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    // A worker that dies on its own (e.g. the database vanished) takes the process down so its
+    // supervisor can restart it cleanly.
+    void worker?.finished.then(() => {
+      if (!stopping) {
+        logger.error('the queue worker stopped unexpectedly; exiting so the supervisor restarts us');
+        void shutdown('worker stopped').then(() => resolve(1));
+      }
+    });
+  });
+}
+
+/** On the embedded quick start's first run there is no admin token yet: make one and show it once. */
+async function announceFirstStart(runtime: Runtime): Promise<void> {
+  if ((await countActiveAdminTokens(runtime.db)) > 0) return;
+  const { token } = await createAdminToken(runtime.db, { name: 'initial' });
+  process.stderr.write(
+    `\nFirst start: created an admin token (shown only this once, stored only as a hash):\n\n  ${token}\n\n` +
+      'Use it as "Authorization: Bearer <token>" on /api. Make more with `npm run momentum -- token create --name NAME`.\n\n',
+  );
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`momentum: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
