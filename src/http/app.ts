@@ -13,6 +13,10 @@ import { registerErrorHandling } from './error-handler.ts';
 import { registerHealthRoutes, type WorkerStatus } from './health-routes.ts';
 import { requireAdminToken } from './admin-auth.ts';
 import { workspaceRoutes } from '../workspaces/workspace-routes.ts';
+import { webhookRoutes } from '../ingest/webhook-routes.ts';
+import { sourceRoutes } from '../ingest/source-routes.ts';
+import { deliveryRoutes } from '../ingest/delivery-routes.ts';
+import { SignalPump } from '../signals/pump.ts';
 
 export interface AppDeps {
   config: Config;
@@ -23,6 +27,8 @@ export interface AppDeps {
   secretBox: SecretBox;
   /** Present when this process runs a queue worker; /readyz then checks it. */
   worker?: WorkerStatus;
+  /** Turns stored signals into evaluation jobs; one is made when not given. */
+  pump?: SignalPump;
   now?: () => Date;
 }
 
@@ -73,9 +79,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return deps.metrics.registry.metrics();
   });
 
+  const pump = deps.pump ?? new SignalPump(deps.db, deps.logger);
+  app.addHook('onClose', () => pump.idle());
+  const now = deps.now ?? (() => new Date());
+
+  await app.register(webhookRoutes, {
+    config,
+    receive: { db: deps.db, secretBox: deps.secretBox, metrics: deps.metrics, logger: deps.logger, onSignalsStored: pump.nudge, now },
+  });
+
   await app.register(async (api) => {
     requireAdminToken(api, deps.db);
     await api.register(workspaceRoutes, { db: deps.db });
+    await api.register(sourceRoutes, { db: deps.db, secretBox: deps.secretBox, config });
+    await api.register(deliveryRoutes, { db: deps.db, secretBox: deps.secretBox, onSignalsStored: pump.nudge });
   }, { prefix: '/api' });
 
   return app;
