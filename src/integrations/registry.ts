@@ -1,0 +1,14 @@
+import { hubspotAdapter } from './hubspot/adapter.ts';
+import { salesforceAdapter } from './salesforce/adapter.ts';
+import type { AnyWebhookSourceAdapter, WebhookSourceName } from './webhook-source.ts';
+
+/** Every webhook source, one line each. Adding a vendor is a folder plus a line here. */
+export const webhookAdapters: Partial<Record<WebhookSourceName, AnyWebhookSourceAdapter>> = {
+  hubspot: hubspotAdapter,
+  salesforce: salesforceAdapter,
+};
+
+/** The adapter for a `:source` path segment, or undefined for a name we do not know. */
+export function webhookAdapter(source: string): AnyWebhookSourceAdapter | undefined {
+  return Object.hasOwn(webhookAdapters, source) ? webhookAdapters[source as WebhookSourceName] : undefined;
+}
