@@ -1,0 +1,150 @@
+import type { CrmError } from './errors.ts';
+
+/**
+ * The provider-neutral contract between Momentum (outbox flush, hydration, admin checks) and a CRM.
+ * Every write method sends exactly one API call for the batch it is given; splitting into batches
+ * of `maxBatchSize`, rate limiting and retrying belong to the caller.
+ */
+
+export type CrmProvider = 'hubspot' | 'salesforce';
+
+/** Deal fields Momentum changes. Absent fields are left alone. */
+export interface DealFieldUpdate {
+  /** HubSpot needs the pipeline with the stage; Salesforce has one stage list and ignores `pipelineId`. */
+  stage?: { pipelineId: string; stageId: string };
+  /** A fraction 0..1 (Salesforce stores percent; the client converts). */
+  probability?: number;
+  /** Calendar date `YYYY-MM-DD`. */
+  closeDate?: string;
+}
+
+export interface DealUpdate {
+  /** Idempotency key of the outbox action; results come back under it. */
+  key: string;
+  dealId: string;
+  fields: DealFieldUpdate;
+}
+
+export type TaskPriority = 'low' | 'normal' | 'high';
+
+export interface NewTask {
+  key: string;
+  dealId: string;
+  subject: string;
+  body: string;
+  /** ISO-8601 date or date-time; Salesforce keeps only the date. */
+  dueDate: string;
+  ownerId?: string;
+  priority: TaskPriority;
+}
+
+export interface NewNote {
+  key: string;
+  dealId: string;
+  body: string;
+  /** ISO-8601 date-time the note is about. */
+  timestamp: string;
+}
+
+/** A task Momentum may have created: its key and the deal it was attached to. */
+export interface TaskRef {
+  key: string;
+  dealId: string;
+}
+
+export type ItemOutcome = 'ok' | 'failed' | 'uncertain';
+
+export interface BatchItemResult {
+  key: string;
+  outcome: ItemOutcome;
+  crmId?: string;
+  error?: CrmError;
+}
+
+/** Whatever the CRM told us about its quotas on the last response; fields it did not send are absent. */
+export interface RateLimitSnapshot {
+  remaining?: number;
+  max?: number;
+  intervalMs?: number;
+  dailyUsed?: number;
+  dailyLimit?: number;
+}
+
+export interface BatchResult {
+  /** One entry per input, in input order. */
+  items: BatchItemResult[];
+  rateLimit?: RateLimitSnapshot;
+}
+
+export interface CrmContactRole {
+  contactId: string;
+  /** CRM role names as written in the CRM (HubSpot association labels, Salesforce contact roles). */
+  roles: string[];
+  isPrimary?: boolean;
+}
+
+export interface CrmDealSnapshot {
+  id: string;
+  name: string | null;
+  pipelineId: string | null;
+  stageId: string | null;
+  amount: number | null;
+  closeDate: string | null;
+  ownerId: string | null;
+  /** Fraction 0..1. */
+  probability: number | null;
+  isClosed: boolean | null;
+  isWon: boolean | null;
+  contacts: CrmContactRole[];
+}
+
+export interface CrmStage {
+  id: string;
+  label: string;
+  /** Fraction 0..1 when the CRM defines one. */
+  probability?: number;
+  isClosed: boolean;
+  isWon?: boolean;
+}
+
+export interface CrmPipeline {
+  id: string;
+  label: string;
+  stages: CrmStage[];
+}
+
+export interface ConnectionCheck {
+  name: string;
+  ok: boolean;
+  /** Plain words for an admin, e.g. "Deals can be read." */
+  message: string;
+}
+
+export interface ConnectionTestResult {
+  ok: boolean;
+  checks: ConnectionCheck[];
+}
+
+export interface CrmClient {
+  readonly provider: CrmProvider;
+  readonly maxBatchSize: number;
+  updateDeals(updates: DealUpdate[]): Promise<BatchResult>;
+  createTasks(tasks: NewTask[]): Promise<BatchResult>;
+  createNotes(notes: NewNote[]): Promise<BatchResult>;
+  /**
+   * After an uncertain create: which of these tasks exist already? Returns key → CRM id for those
+   * found. Takes the deal id too because Salesforce can only narrow the search by deal.
+   */
+  findTasksByKeys(refs: TaskRef[]): Promise<Map<string, string>>;
+  /** null when the deal does not exist (or is not visible to the connection). */
+  readDeal(dealId: string): Promise<CrmDealSnapshot | null>;
+  listPipelines(): Promise<CrmPipeline[]>;
+  /** Never throws; every problem becomes a failed check with a plain message. */
+  testConnection(): Promise<ConnectionTestResult>;
+}
+
+/** The slice of a pino logger the clients use; pass a child logger carrying workspace ids. */
+export interface CrmLogger {
+  info(object: Record<string, unknown>, message: string): void;
+  warn(object: Record<string, unknown>, message: string): void;
+}
