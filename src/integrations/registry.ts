@@ -1,3 +1,4 @@
+import { docusignAdapter } from './docusign/adapter.ts';
 import { hubspotAdapter } from './hubspot/adapter.ts';
 import { salesforceAdapter } from './salesforce/adapter.ts';
 import type { AnyWebhookSourceAdapter, WebhookSourceName } from './webhook-source.ts';
@@ -6,6 +7,7 @@ import type { AnyWebhookSourceAdapter, WebhookSourceName } from './webhook-sourc
 export const webhookAdapters: Partial<Record<WebhookSourceName, AnyWebhookSourceAdapter>> = {
   hubspot: hubspotAdapter,
   salesforce: salesforceAdapter,
+  docusign: docusignAdapter,
 };
 
 /** The adapter for a `:source` path segment, or undefined for a name we do not know. */

@@ -125,12 +125,12 @@ describe('normalizeHubspotDelivery', () => {
     const event = fc.record({
       eventId: fc.nat(), subscriptionId: fc.nat(), portalId: fc.constantFrom(62515, 1), occurredAt: fc.nat({ max: 4_102_444_800_000 }),
       subscriptionType: fc.constantFrom('deal.creation', 'deal.deletion', 'deal.propertyChange', 'deal.associationChange', 'object.associationChange', 'object.propertyChange', 'deal.merge', 'x.y'),
-      objectId: fc.nat(), objectTypeId: fc.constantFrom('0-1', '0-3', '0-47', '0-48', '9-9'),
+      objectId: fc.nat(), objectTypeId: fc.constantFrom('0-1', '0-3', '0-47', '0-48', '9-9', 'constructor', '__proto__'),
       propertyName: fc.constantFrom('dealstage', 'amount', 'closedate', 'pipeline', 'hubspot_owner_id', 'x'),
       propertyValue: fc.option(fc.oneof(fc.string(), fc.stringMatching(/^\d{1,17}$/), fc.constant('1e400')), { nil: null }),
       changeSource: fc.constantFrom('CRM_UI', 'INTEGRATION'), sourceId: fc.constantFrom('54321', 'userId:1'),
       associationType: fc.constantFrom('DEAL_TO_CONTACT', 'CONTACT_TO_DEAL', 'MEETING_EVENT_TO_DEAL', 'WHATEVER'),
-      fromObjectId: fc.nat(), toObjectId: fc.nat(), fromObjectTypeId: fc.constantFrom('0-3', '0-47', '0-1'), toObjectTypeId: fc.constantFrom('0-3', '0-1'),
+      fromObjectId: fc.nat(), toObjectId: fc.nat(), fromObjectTypeId: fc.constantFrom('0-3', '0-47', '0-1', 'toString'), toObjectTypeId: fc.constantFrom('0-3', '0-1', 'constructor'),
       associationRemoved: fc.boolean(),
     }, { requiredKeys: ['eventId', 'subscriptionId', 'portalId', 'occurredAt', 'subscriptionType', 'objectId', 'propertyName', 'fromObjectId', 'toObjectId'] });
     fc.assert(

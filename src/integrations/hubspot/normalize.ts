@@ -10,17 +10,18 @@ import type { HubspotSourceConfig } from './source-config.ts';
  * associated with a deal become activity signals. Everything else is recorded as ignored, with why.
  */
 
-// HubSpot's object type ids, used by generic (`object.*`) subscriptions.
-const objectTypeIds: Record<string, string> = {
+// HubSpot's object type ids, used by generic (`object.*`) subscriptions. Maps, so that a
+// vendor-supplied key such as "constructor" finds nothing inherited.
+const objectTypeIds = new Map(Object.entries({
   '0-1': 'contact', '0-2': 'company', '0-3': 'deal', '0-27': 'task',
   '0-46': 'note', '0-47': 'meeting', '0-48': 'call', '0-49': 'email',
-};
+}));
 
 // Object names as they appear in legacy association types such as DEAL_TO_CONTACT.
-const associationObjectNames: Record<string, string> = {
+const associationObjectNames = new Map(Object.entries({
   CONTACT: 'contact', COMPANY: 'company', DEAL: 'deal', TASK: 'task',
   NOTE: 'note', MEETING: 'meeting', MEETING_EVENT: 'meeting', CALL: 'call', EMAIL: 'email',
-};
+}));
 
 type EventResult = { outcome: 'accepted'; signals: SignalDraft[] } | { outcome: 'ignored' | 'unattributed'; reason: string };
 
@@ -33,7 +34,7 @@ export function hubspotEventKey(event: HubspotEvent): string {
 function objectKindOf(event: HubspotEvent): string | undefined {
   const [prefix] = event.subscriptionType.split('.');
   if (prefix !== 'object') return prefix;
-  return event.objectTypeId === undefined ? undefined : objectTypeIds[event.objectTypeId];
+  return event.objectTypeId === undefined ? undefined : objectTypeIds.get(event.objectTypeId);
 }
 
 function actionOf(event: HubspotEvent): string {
@@ -43,12 +44,12 @@ function actionOf(event: HubspotEvent): string {
 /** Which object types an association event links, from type ids when present, else its name. */
 function associationEnds(event: HubspotEvent): { from: string | undefined; to: string | undefined } {
   if (event.fromObjectTypeId !== undefined && event.toObjectTypeId !== undefined) {
-    return { from: objectTypeIds[event.fromObjectTypeId], to: objectTypeIds[event.toObjectTypeId] };
+    return { from: objectTypeIds.get(event.fromObjectTypeId), to: objectTypeIds.get(event.toObjectTypeId) };
   }
   const match = /^([A-Z_]+?)_TO_([A-Z_]+)$/.exec(event.associationType ?? '');
   return {
-    from: match?.[1] === undefined ? undefined : associationObjectNames[match[1]],
-    to: match?.[2] === undefined ? undefined : associationObjectNames[match[2]],
+    from: match?.[1] === undefined ? undefined : associationObjectNames.get(match[1]),
+    to: match?.[2] === undefined ? undefined : associationObjectNames.get(match[2]),
   };
 }
 

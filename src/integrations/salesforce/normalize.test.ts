@@ -146,7 +146,7 @@ describe('normalizeSalesforceDelivery: activities and contact roles', () => {
     const value = fc.option(fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String), fc.double().map(String), fc.constant('2026-02-30'), fc.constant('true')), { nil: null });
     const fieldName = fc.constantFrom('Id', 'StageName', 'Amount', 'CloseDate', 'Probability', 'OwnerId', 'WhatId', 'TaskSubtype', 'CallDurationInSeconds',
       'DurationInMinutes', 'OpportunityId', 'ContactId', 'Role', 'IsDeleted', 'LastModifiedById', 'LastModifiedDate', 'CreatedDate', 'Status', 'Custom__c');
-    const fields = fc.dictionary(fieldName, fc.oneof(value, fc.constantFrom('0065e00000OppOneAAA', 'Call', 'Email', salesforceTestIntegrationUser)));
+    const fields = fc.dictionary(fieldName, fc.oneof(value, fc.constantFrom('0065e00000OppOneAAA', 'Call', 'Email', 'constructor', '__proto__', salesforceTestIntegrationUser)));
     const event = fc.record({ id: fc.stringMatching(/^[a-zA-Z0-9]{1,18}$/), object: fc.constantFrom('Opportunity', 'Task', 'Event', 'OpportunityContactRole'), fields, occurredAt: fc.constant('2026-03-01T08:00:00Z') });
     fc.assert(
       fc.property(fc.array(event, { minLength: 1, maxLength: 5 }), (events) => {

@@ -22,15 +22,16 @@ const bookkeepingFields = new Set([
   'LastActivityDate', 'LastViewedDate', 'LastReferencedDate', 'StageName', 'Amount', 'CloseDate', 'Probability', 'OwnerId',
 ]);
 
-const rolesByName: Record<string, StakeholderRole> = {
-  champion: 'champion',
-  'economic buyer': 'economic_buyer',
-  'decision maker': 'decision_maker',
-  'technical buyer': 'technical_buyer',
-  influencer: 'influencer',
-  'business user': 'user',
-  user: 'user',
-};
+// Maps rather than object literals, so a role named "constructor" finds nothing inherited.
+const rolesByName = new Map<string, StakeholderRole>([
+  ['champion', 'champion'],
+  ['economic buyer', 'economic_buyer'],
+  ['decision maker', 'decision_maker'],
+  ['technical buyer', 'technical_buyer'],
+  ['influencer', 'influencer'],
+  ['business user', 'user'],
+  ['user', 'user'],
+]);
 
 const isOpportunityId = (id: string | null | undefined): id is string => typeof id === 'string' && id.startsWith('006');
 
@@ -125,7 +126,7 @@ function contactRoleResult(fields: Fields, ctx: Omit<SignalContext, 'dealId'>): 
   if (!isOpportunityId(dealId)) return { outcome: 'unattributed', reason: 'the contact role names no opportunity' };
   if (!contactId) return { outcome: 'ignored', reason: 'the contact role names no contact' };
   const roleName = fields['Role'];
-  const role = roleName ? (rolesByName[roleName.toLowerCase()] ?? 'other') : undefined;
+  const role = roleName ? (rolesByName.get(roleName.toLowerCase()) ?? 'other') : undefined;
   const type = fields['IsDeleted'] === 'true' ? 'stakeholder.removed' : 'stakeholder.added';
   return { outcome: 'accepted', signals: [draftSignal({ ...ctx, dealId }, type, role ? { contactId, role } : { contactId })] };
 }
