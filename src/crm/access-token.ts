@@ -76,8 +76,9 @@ export class ManagedAccessToken {
     if (token === this.lastObtainedToken) this.noteFreshTokenRejected();
   }
 
-  /** A request succeeded with `token`: the backoff no longer applies. */
+  /** A request succeeded with `token`: it is proven good, and the backoff no longer applies. */
   accepted(token: string): void {
+    if (token === this.lastObtainedToken) this.lastObtainedToken = null;
     if (token === this.cached?.accessToken && this.freshRejections > 0) {
       this.freshRejections = 0;
       this.renewBlockedUntil = 0;

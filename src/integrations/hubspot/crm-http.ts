@@ -43,7 +43,7 @@ export class HubspotHttp {
     const first = await this.token.get();
     let usedToken = first.accessToken;
     let response = await this.attempt(request, usedToken);
-    if (response.status === 401) {
+    if (response.status === 401 && this.token.canRenew) {
       const renewed = await this.token.renew(usedToken);
       usedToken = renewed.accessToken;
       response = await this.attempt(request, usedToken);
