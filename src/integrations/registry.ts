@@ -1,5 +1,6 @@
 import { docusignAdapter } from './docusign/adapter.ts';
 import { hubspotAdapter } from './hubspot/adapter.ts';
+import { pandadocAdapter } from './pandadoc/adapter.ts';
 import { salesforceAdapter } from './salesforce/adapter.ts';
 import type { AnyWebhookSourceAdapter, WebhookSourceName } from './webhook-source.ts';
 
@@ -8,6 +9,7 @@ export const webhookAdapters: Partial<Record<WebhookSourceName, AnyWebhookSource
   hubspot: hubspotAdapter,
   salesforce: salesforceAdapter,
   docusign: docusignAdapter,
+  pandadoc: pandadocAdapter,
 };
 
 /** The adapter for a `:source` path segment, or undefined for a name we do not know. */
