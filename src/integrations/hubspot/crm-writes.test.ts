@@ -2,7 +2,7 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { hubspotConnectionConfig } from '../../crm/connection-config.ts';
 import { CrmError } from '../../crm/errors.ts';
-import { startSlowServer } from '../../crm/test-support/slow-server.ts';
+import { startSlowServer } from '../../crm/test-support/faulty-server.ts';
 import { InMemoryTokenStore } from '../../crm/token-store.ts';
 import { HubspotCrmClient } from './crm-client.ts';
 
