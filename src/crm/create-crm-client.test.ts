@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crmConnectionConfig } from './connection-config.ts';
 import { createCrmClient } from './create-crm-client.ts';
+import { defaultQuota } from './rate-limit-defaults.ts';
 import { InMemoryTokenStore } from './token-store.ts';
 
 describe('createCrmClient', () => {
@@ -16,5 +17,14 @@ describe('createCrmClient', () => {
     );
     expect([hubspot.provider, hubspot.maxBatchSize]).toEqual(['hubspot', 100]);
     expect([salesforce.provider, salesforce.maxBatchSize]).toEqual(['salesforce', 200]);
+  });
+});
+
+describe('defaultQuota', () => {
+  it('starts HubSpot at its tier budget and Salesforce without a burst budget', () => {
+    const professional = crmConnectionConfig.parse({ provider: 'hubspot', auth: { type: 'private_app', accessToken: 'p' }, tier: 'professional' });
+    expect(defaultQuota(professional)).toEqual({ burst: { requests: 190, intervalMs: 10_000 }, daily: 625_000 });
+    const oauth = crmConnectionConfig.parse({ provider: 'hubspot', auth: { type: 'oauth', clientId: 'c', clientSecret: 's', refreshToken: 'r' } });
+    expect(defaultQuota(oauth)).toEqual({ burst: { requests: 110, intervalMs: 10_000 } });
   });
 });
