@@ -35,22 +35,29 @@ const rolesByName = new Map<string, StakeholderRole>([
 
 const isOpportunityId = (id: string | null | undefined): id is string => typeof id === 'string' && id.startsWith('006');
 
+/** Undefined when the field is absent or unreadable; null when Salesforce sent it empty. */
+const amountOf = (value: string | null | undefined) => (value === undefined ? undefined : value ? parseDecimal(value) : null);
+const closeDateOf = (value: string | null | undefined) => (value === undefined ? undefined : value ? calendarDate(value) : null);
+
+/** What a just-created opportunity says about itself; only fields the message carries. */
+function createdPayload(fields: Fields) {
+  const amount = amountOf(fields['Amount']);
+  const closeDate = closeDateOf(fields['CloseDate']);
+  return {
+    ...(fields['Name'] ? { name: fields['Name'] } : {}),
+    ...(fields['StageName'] ? { stage: fields['StageName'] } : {}),
+    ...(amount === undefined ? {} : { amount }),
+    ...(closeDate === undefined ? {} : { closeDate }),
+    ...(fields['OwnerId'] === undefined ? {} : { ownerId: fields['OwnerId'] || null }),
+  };
+}
+
 function opportunitySignals(fields: Fields, ctx: SignalContext): SignalDraft[] {
   const signals: SignalDraft[] = [];
   const fieldChanged = (field: string) => draftSignal(ctx, 'crm.field_changed', { field, value: fields[field] ?? null }, field);
-  const amount = (value: string | null) => (value ? parseDecimal(value) : null);
-  const closeDate = (value: string | null) => (value ? calendarDate(value) : null);
-
   // A record whose creation time equals its last change was just created.
   if (fields['CreatedDate'] && fields['CreatedDate'] === fields['LastModifiedDate']) {
-    const created = {
-      ...(fields['Name'] ? { name: fields['Name'] } : {}),
-      ...(fields['StageName'] ? { stage: fields['StageName'] } : {}),
-      ...(amount(fields['Amount'] ?? null) !== undefined && 'Amount' in fields ? { amount: amount(fields['Amount'] ?? null) } : {}),
-      ...(closeDate(fields['CloseDate'] ?? null) !== undefined && 'CloseDate' in fields ? { closeDate: closeDate(fields['CloseDate'] ?? null) } : {}),
-      ...('OwnerId' in fields ? { ownerId: fields['OwnerId'] || null } : {}),
-    };
-    signals.push(draftSignal(ctx, 'crm.deal_created', created));
+    signals.push(draftSignal(ctx, 'crm.deal_created', createdPayload(fields)));
   }
   for (const field of Object.keys(fields)) {
     const value = fields[field] ?? null;
@@ -59,12 +66,12 @@ function opportunitySignals(fields: Fields, ctx: SignalContext): SignalDraft[] {
         signals.push(value ? draftSignal(ctx, 'crm.stage_changed', { stage: value }) : fieldChanged(field));
         break;
       case 'Amount': {
-        const parsed = amount(value);
+        const parsed = amountOf(value);
         signals.push(parsed === undefined ? fieldChanged(field) : draftSignal(ctx, 'crm.amount_changed', { amount: parsed }));
         break;
       }
       case 'CloseDate': {
-        const parsed = closeDate(value);
+        const parsed = closeDateOf(value);
         signals.push(parsed === undefined ? fieldChanged(field) : draftSignal(ctx, 'crm.close_date_changed', { closeDate: parsed }));
         break;
       }
