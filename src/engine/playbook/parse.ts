@@ -103,8 +103,8 @@ export function parsePlaybook(text: string): ParseResult {
     return {
       ok: false,
       problems: doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return { path: '', message: e.message.split('\n')[0]!, ...(pos ? { line: pos.line, column: pos.col } : {}) };
+        const pos = lines.linePos(e.pos[0]);
+        return { path: '', message: e.message.split('\n')[0]!, line: pos.line, column: pos.col };
       }),
     };
   }

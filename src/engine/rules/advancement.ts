@@ -59,7 +59,8 @@ export function runTriggerRules(ctx: EvalContext, signal: Signal, seq: number): 
     const anchor = `signal:${signal.id}`;
 
     if (rule.flag) {
-      emit(ctx, { type: 'flag', ruleId: rule.id, mode, signalIds, reason: rule.flag.message ?? why, flagType: rule.flag.type }, anchor);
+      // A deal is flagged once per kind (a competitive deal stays competitive).
+      emit(ctx, { type: 'flag', ruleId: rule.id, mode, signalIds, reason: `${rule.flag.message ?? rule.flag.type}: ${why}`, flagType: rule.flag.type }, `flag:${rule.flag.type}`);
     }
     if (rule.alert) raiseAlert(ctx, { ruleId: rule.id, mode, spec: rule.alert, signalIds, reason: why, anchor });
     if (rule.adjustProbability !== undefined) boostProbability(ctx, cr, rule.adjustProbability, signalIds, why, anchor);
