@@ -17,6 +17,10 @@ import { webhookRoutes } from '../ingest/webhook-routes.ts';
 import { sourceRoutes } from '../ingest/source-routes.ts';
 import { deliveryRoutes } from '../ingest/delivery-routes.ts';
 import { SignalPump } from '../signals/pump.ts';
+import { connectionRoutes } from '../writeback/connection-routes.ts';
+import { writebackRoutes } from '../writeback/writeback-routes.ts';
+import { playbookRoutes } from '../progression/playbook-routes.ts';
+import { dealRoutes } from '../progression/deal-routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -93,6 +97,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(workspaceRoutes, { db: deps.db });
     await api.register(sourceRoutes, { db: deps.db, secretBox: deps.secretBox, config });
     await api.register(deliveryRoutes, { db: deps.db, secretBox: deps.secretBox, onSignalsStored: pump.nudge });
+    const crm = { db: deps.db, secretBox: deps.secretBox, logger: deps.logger, crmTimeoutMs: config.crmTimeoutMs };
+    await api.register(connectionRoutes, crm);
+    await api.register(playbookRoutes, crm);
+    await api.register(dealRoutes, { db: deps.db });
+    await api.register(writebackRoutes, { db: deps.db, now });
   }, { prefix: '/api' });
 
   return app;

@@ -82,6 +82,110 @@ export interface SignalsTable {
   pumped_at: Date | null;
 }
 
+export interface PlaybooksTable {
+  workspace_id: string;
+  version: number;
+  document: Json<Record<string, unknown>>;
+  source_text: string;
+  format: 'yaml' | 'json';
+  created_at: CreatedAt;
+  created_by: string | null;
+}
+
+export interface DealsTable {
+  workspace_id: string;
+  deal_id: string;
+  provider: 'hubspot' | 'salesforce';
+  state: Json<Record<string, unknown>>;
+  stage: string | null;
+  crm_stage: string | null;
+  stage_entered_at: Date | string | null;
+  close_date: string | null;
+  last_activity_at: Date | string | null;
+  owner_id: string | null;
+  health_score: number | null;
+  is_closed: Generated<boolean>;
+  playbook_version: number | null;
+  evaluated_at: Date | string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface DecisionsTable {
+  workspace_id: string;
+  id: BigId;
+  deal_id: string;
+  key: string;
+  type: string;
+  rule_id: string;
+  mode: string;
+  reason: string;
+  signal_ids: string[];
+  playbook_version: number;
+  trigger: string;
+  body: Json<Record<string, unknown>>;
+  status: string;
+  decided_at: Date | string;
+  created_at: CreatedAt;
+}
+
+export interface ConnectionsTable {
+  workspace_id: string;
+  provider: 'hubspot' | 'salesforce';
+  config: Json<Record<string, unknown>>;
+  secrets: string;
+  tokens: string | null;
+  token_expires_at: Date | null;
+  last_test: Json<Record<string, unknown>> | null;
+  last_tested_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'dead' | 'shadow' | 'superseded' | 'held';
+
+export interface OutboxTable {
+  workspace_id: string;
+  id: BigId;
+  deal_id: string;
+  decision_id: string | null;
+  kind: 'deal_update' | 'task' | 'note';
+  idempotency_key: string;
+  payload: Json<Record<string, unknown>>;
+  status: OutboxStatus;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_error: Json<Record<string, unknown>> | null;
+  crm_id: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  sent_at: Date | null;
+}
+
+export interface ApprovalsTable {
+  workspace_id: string;
+  id: BigId;
+  deal_id: string;
+  decision_id: string;
+  status: 'pending' | 'approved' | 'rejected' | 'expired' | 'obsolete';
+  expires_at: Date | string;
+  decided_by: string | null;
+  decided_reason: string | null;
+  decided_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface CrmRateLimitsTable {
+  bucket: string;
+  recent: Generated<Date[]>;
+  day: Generated<string>;
+  day_count: Generated<number>;
+  daily_used: number | null;
+  daily_limit: number | null;
+  paused_until: Date | null;
+  updated_at: UpdatedAt;
+}
+
 export interface DB {
   workspaces: WorkspacesTable;
   admin_tokens: AdminTokensTable;
@@ -89,4 +193,11 @@ export interface DB {
   deliveries: DeliveriesTable;
   delivery_events: DeliveryEventsTable;
   signals: SignalsTable;
+  playbooks: PlaybooksTable;
+  deals: DealsTable;
+  decisions: DecisionsTable;
+  connections: ConnectionsTable;
+  outbox: OutboxTable;
+  approvals: ApprovalsTable;
+  crm_rate_limits: CrmRateLimitsTable;
 }

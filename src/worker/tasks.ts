@@ -1,7 +1,68 @@
-import type { ParsedCronItem, TaskList } from 'graphile-worker';
+import { parseCronItems, type ParsedCronItem, type Task, type TaskList } from 'graphile-worker';
+import { z } from 'zod';
 import type { Runtime } from '../runtime.ts';
+import { evaluateDealNow } from '../progression/evaluate-deal.ts';
+import { EVALUATE_DEAL_TASK, pumpSignals } from '../signals/pump.ts';
+import { FLUSH_OUTBOX_TASK, scheduleFlush } from '../writeback/outbox-store.ts';
+import { flushOutbox } from '../writeback/flush-outbox.ts';
+import { crmTargetFor } from '../writeback/crm-target.ts';
 
-/** Every job this service runs, by name. Each task validates its payload first: it may come from older code. */
-export function buildTaskList(_runtime: Runtime): { taskList: TaskList; cronItems: ParsedCronItem[] } {
-  return { taskList: {}, cronItems: [] };
+const evaluatePayload = z.object({
+  workspaceId: z.string(),
+  dealId: z.string(),
+  trigger: z.enum(['signals', 'time', 'replay']).default('signals'),
+});
+const flushPayload = z.object({ workspaceId: z.string() });
+
+/** Payloads are checked first: a job may have been queued by an older version of this code. */
+function task<T>(schema: z.ZodType<T>, run: (payload: T) => Promise<void>): Task {
+  return async (payload) => run(schema.parse(payload));
+}
+
+export type WorkerDeps = Pick<Runtime, 'db' | 'logger' | 'metrics' | 'secretBox' | 'config'>;
+
+/** Every job this service runs, by name, and the recurring ones. */
+export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronItems: ParsedCronItem[] } {
+  const now = () => new Date();
+  const taskList: TaskList = {
+    [EVALUATE_DEAL_TASK]: task(evaluatePayload, async (payload) => {
+      await evaluateDealNow({ db: runtime.db, logger: runtime.logger.child({ workspaceId: payload.workspaceId, dealId: payload.dealId }), now }, payload);
+    }),
+
+    [FLUSH_OUTBOX_TASK]: task(flushPayload, async ({ workspaceId }) => {
+      const result = await flushOutbox(
+        {
+          db: runtime.db,
+          logger: runtime.logger,
+          metrics: runtime.metrics,
+          crmFor: (ws) => crmTargetFor(runtime, ws),
+        },
+        workspaceId,
+      );
+      // Come back when the limiter or the CRM says so, or straight away if rows are left.
+      if (result.deferredUntil) await scheduleFlush(runtime.db, workspaceId, result.deferredUntil);
+      else if (result.more) await scheduleFlush(runtime.db, workspaceId);
+      else if (result.failed > 0) await scheduleNextRetry(runtime, workspaceId);
+    }),
+
+    // The web process pumps right after each webhook; this catches anything a crash left behind.
+    'pump-signals': async () => {
+      while ((await pumpSignals(runtime.db)).signals > 0);
+    },
+  };
+  const cronItems = parseCronItems([
+    { task: 'pump-signals', match: '* * * * *', identifier: 'pump-signals', options: { backfillPeriod: 0, queueName: 'pump' } },
+  ]);
+  return { taskList, cronItems };
+}
+
+/** Failed rows wait for their backoff; one flush job at the earliest retry time picks them up. */
+async function scheduleNextRetry(runtime: WorkerDeps, workspaceId: string): Promise<void> {
+  const next = await runtime.db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+    .where('workspace_id', '=', workspaceId)
+    .where('status', '=', 'failed')
+    .executeTakeFirst();
+  if (next?.at) await scheduleFlush(runtime.db, workspaceId, new Date(next.at));
 }

@@ -1,0 +1,180 @@
+import { sql } from 'kysely';
+import type { Database, Tx } from '../platform/db.ts';
+import { json } from '../platform/db.ts';
+import type { Logger } from '../platform/logger.ts';
+import { evaluateDeal } from '../engine/evaluate.ts';
+import { initialDealState } from '../engine/state.ts';
+import type { Decision, DealState, Provider, Trigger } from '../engine/types.ts';
+import { loadDealSignals } from '../signals/signal-store.ts';
+import { planActions } from '../writeback/plan-actions.ts';
+import { enqueueWrites, scheduleFlush } from '../writeback/outbox-store.ts';
+import { closeObsoleteApprovals, DEFAULT_APPROVAL_TTL_MS, openApproval } from '../writeback/approvals.ts';
+import { currentPlaybook } from './playbook-store.ts';
+
+export interface EvaluateDealDeps {
+  db: Database;
+  logger: Logger;
+  now: () => Date;
+}
+
+export interface EvaluationSummary {
+  decisions: number;
+  writes: number;
+  approvals: number;
+}
+
+const stageDecisionTypes = new Set(['advance_stage', 'regress_stage', 'record_override']);
+
+/**
+ * Loads a deal and its signals, runs the engine, and stores decisions, the new deal state and the
+ * actions they call for, in one transaction. The deal row is locked for the whole of it, so two
+ * workers never evaluate the same deal at once; the second waits and then sees the first's state.
+ */
+export async function evaluateDealNow(
+  deps: EvaluateDealDeps,
+  input: { workspaceId: string; dealId: string; trigger: Trigger },
+): Promise<EvaluationSummary> {
+  const { workspaceId, dealId, trigger } = input;
+  return deps.db.transaction().execute(async (tx) => {
+    const workspace = await tx.selectFrom('workspaces').select(['mode']).where('id', '=', workspaceId).executeTakeFirst();
+    if (!workspace) return { decisions: 0, writes: 0, approvals: 0 };
+    const provider = await providerFor(tx, workspaceId, dealId);
+    await tx
+      .insertInto('deals')
+      .values({ workspace_id: workspaceId, deal_id: dealId, provider, state: json(initialDealState(dealId, provider)) })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    const deal = await tx
+      .selectFrom('deals')
+      .select(['state'])
+      .where('workspace_id', '=', workspaceId)
+      .where('deal_id', '=', dealId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+
+    const playbook = await currentPlaybook(tx, workspaceId);
+    const signals = await loadDealSignals(tx, workspaceId, dealId);
+    const now = deps.now();
+    const result = evaluateDeal({
+      deal: deal.state as unknown as DealState,
+      signals,
+      playbook: playbook.compiled,
+      playbookVersion: String(playbook.version),
+      now,
+      trigger,
+    });
+    const next = result.nextState;
+    await tx
+      .updateTable('deals')
+      .set({
+        state: json(next),
+        provider: next.provider,
+        stage: next.stage,
+        crm_stage: next.crmStage,
+        stage_entered_at: next.stageEnteredAt,
+        close_date: next.closeDate,
+        last_activity_at: next.lastActivityAt,
+        owner_id: next.ownerId,
+        health_score: next.healthScore === null ? null : Math.round(next.healthScore),
+        is_closed: isClosed(playbook.compiled, next),
+        playbook_version: playbook.version,
+        evaluated_at: now,
+        updated_at: now,
+      })
+      .where('workspace_id', '=', workspaceId)
+      .where('deal_id', '=', dealId)
+      .execute();
+
+    const summary = await storeDecisions(tx, { workspaceId, dealId, trigger, shadow: workspace.mode === 'shadow', deal: next, decisions: result.decisions, now });
+    if (summary.decisions > 0) deps.logger.debug({ workspaceId, dealId, ...summary }, 'deal evaluated');
+    return summary;
+  });
+}
+
+function isClosed(pb: { stageByKey: Map<string, { stage: { closed?: unknown } }> }, state: DealState): boolean {
+  if (state.deleted) return true;
+  return state.stage !== null && pb.stageByKey.get(state.stage)?.stage.closed !== undefined;
+}
+
+/** The CRM the deal lives in: the workspace's connection, else the source of its CRM signals. */
+async function providerFor(tx: Tx, workspaceId: string, dealId: string): Promise<Provider> {
+  const connection = await tx.selectFrom('connections').select('provider').where('workspace_id', '=', workspaceId).executeTakeFirst();
+  if (connection) return connection.provider;
+  const crmSignal = await tx
+    .selectFrom('signals')
+    .select('source')
+    .where('workspace_id', '=', workspaceId)
+    .where('deal_id', '=', dealId)
+    .where('source', 'in', ['hubspot', 'salesforce'])
+    .limit(1)
+    .executeTakeFirst();
+  return crmSignal?.source === 'salesforce' ? 'salesforce' : 'hubspot';
+}
+
+function decisionStatus(decision: Decision, writes: number, shadow: boolean): string {
+  if (decision.type === 'request_approval') return 'awaiting_approval';
+  if (writes === 0) return 'recorded';
+  return shadow ? 'shadow' : 'queued';
+}
+
+async function storeDecisions(
+  tx: Tx,
+  input: { workspaceId: string; dealId: string; trigger: Trigger; shadow: boolean; deal: DealState; decisions: Decision[]; now: Date },
+): Promise<EvaluationSummary> {
+  if (input.decisions.length === 0) return { decisions: 0, writes: 0, approvals: 0 };
+  const plans = input.decisions.map((decision) => ({ decision, plan: planActions(decision, input.deal) }));
+  const inserted = await tx
+    .insertInto('decisions')
+    .values(
+      plans.map(({ decision, plan }) => ({
+        workspace_id: input.workspaceId,
+        deal_id: input.dealId,
+        key: decision.key,
+        type: decision.type,
+        rule_id: decision.ruleId,
+        mode: decision.mode,
+        reason: decision.reason,
+        signal_ids: decision.signalIds,
+        playbook_version: Number(decision.playbookVersion),
+        trigger: input.trigger,
+        body: json(decision),
+        status: decisionStatus(decision, plan.writes.length, input.shadow),
+        decided_at: decision.at,
+      })),
+    )
+    // A decision already stored (a repeated job) is not acted on twice.
+    .onConflict((oc) => oc.columns(['workspace_id', 'key']).doNothing())
+    .returning(['id', 'key'])
+    .execute();
+  const idByKey = new Map(inserted.map((row) => [row.key, String(row.id)]));
+
+  let writes = 0;
+  let approvals = 0;
+  for (const { decision, plan } of plans) {
+    const decisionId = idByKey.get(decision.key);
+    if (!decisionId) continue;
+    writes += await enqueueWrites(tx, { workspaceId: input.workspaceId, dealId: input.dealId, decisionId, writes: plan.writes, shadow: input.shadow });
+    if (plan.needsApproval) {
+      await openApproval(tx, { workspaceId: input.workspaceId, dealId: input.dealId, decisionId, expiresAt: new Date(input.now.getTime() + DEFAULT_APPROVAL_TTL_MS) });
+      approvals += 1;
+    }
+  }
+  if (plans.some(({ decision }) => stageDecisionTypes.has(decision.type))) {
+    const fresh = [...idByKey.entries()].filter(([key]) => plans.some(({ decision }) => decision.key === key && decision.type === 'request_approval')).map(([, id]) => id);
+    await closeObsoleteApprovals(tx, input.workspaceId, input.dealId, fresh);
+  }
+  if (writes > 0 && !input.shadow) await scheduleFlush(tx, input.workspaceId);
+  return { decisions: idByKey.size, writes, approvals };
+}
+
+/** Re-evaluates deals whose time-based conditions may have changed; used by sweeps and tests. */
+export async function enqueueEvaluation(db: Database | Tx, workspaceId: string, dealIds: string[], trigger: Trigger): Promise<void> {
+  if (dealIds.length === 0) return;
+  await sql`
+    select graphile_worker.add_jobs(array(
+      select row('evaluate-deal', json_build_object('workspaceId', ${workspaceId}::text, 'dealId', d, 'trigger', ${trigger}::text), null, now(), 10,
+                 'evaluate:' || ${workspaceId}::text || ':' || d, null, null)::graphile_worker.job_spec
+      from unnest(${dealIds}::text[]) d
+    ))
+  `.execute(db);
+}

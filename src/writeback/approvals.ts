@@ -1,0 +1,80 @@
+import { sql } from 'kysely';
+import type { Database, Tx } from '../platform/db.ts';
+import { conflict, notFound } from '../platform/errors.ts';
+import type { Decision, DealState, RequestApprovalDecision } from '../engine/types.ts';
+import { writesForChange } from './plan-actions.ts';
+import { enqueueWrites, scheduleFlush } from './outbox-store.ts';
+
+export const DEFAULT_APPROVAL_TTL_MS = 7 * 24 * 3600_000;
+
+export async function openApproval(tx: Tx, input: { workspaceId: string; dealId: string; decisionId: string; expiresAt: Date }): Promise<void> {
+  await tx
+    .insertInto('approvals')
+    .values({ workspace_id: input.workspaceId, deal_id: input.dealId, decision_id: input.decisionId, status: 'pending', expires_at: input.expiresAt })
+    .onConflict((oc) => oc.columns(['workspace_id', 'decision_id']).doNothing())
+    .execute();
+}
+
+/** A newer stage decision (or a rep's own move) makes waiting stage approvals pointless: close them. */
+export async function closeObsoleteApprovals(tx: Tx, workspaceId: string, dealId: string, exceptDecisionIds: string[]): Promise<number> {
+  const result = await sql`
+    update approvals a set status = 'obsolete', decided_at = now(), decided_reason = 'a newer decision replaced it'
+    from decisions d
+    where a.workspace_id = ${workspaceId} and a.deal_id = ${dealId} and a.status = 'pending'
+      and d.workspace_id = a.workspace_id and d.id = a.decision_id
+      and d.body->'proposed'->>'type' in ('advance_stage', 'regress_stage')
+      and not (a.decision_id::text = any(${exceptDecisionIds}::text[]))
+  `.execute(tx);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+export async function expireApprovals(db: Database, workspaceId: string, now: Date): Promise<void> {
+  await db
+    .updateTable('approvals')
+    .set({ status: 'expired', decided_at: now, decided_reason: 'nobody decided before it expired' })
+    .where('workspace_id', '=', workspaceId)
+    .where('status', '=', 'pending')
+    .where('expires_at', '<=', now)
+    .execute();
+}
+
+/**
+ * A person decides. Approving queues the proposed change's writes (recorded only, in shadow mode)
+ * and asks for a flush, all in one transaction with the approval itself.
+ */
+export async function decideApproval(
+  db: Database,
+  input: { workspaceId: string; approvalId: string; approve: boolean; by: string; reason: string | undefined; now: Date },
+): Promise<{ status: 'approved' | 'rejected'; writes: number }> {
+  return db.transaction().execute(async (tx) => {
+    const approval = await tx
+      .selectFrom('approvals')
+      .innerJoin('decisions', (join) => join.onRef('decisions.workspace_id', '=', 'approvals.workspace_id').onRef('decisions.id', '=', 'approvals.decision_id'))
+      .innerJoin('workspaces', 'workspaces.id', 'approvals.workspace_id')
+      .select(['approvals.status', 'approvals.expires_at', 'approvals.deal_id', 'approvals.decision_id', 'decisions.body', 'workspaces.mode'])
+      .where('approvals.workspace_id', '=', input.workspaceId)
+      .where('approvals.id', '=', input.approvalId)
+      .forUpdate('approvals')
+      .executeTakeFirst();
+    if (!approval) throw notFound(`Approval ${input.approvalId}`);
+    if (approval.status !== 'pending') throw conflict('approval_closed', `Approval ${input.approvalId} is already ${approval.status}`);
+    if (new Date(approval.expires_at) <= input.now) throw conflict('approval_expired', `Approval ${input.approvalId} expired at ${new Date(approval.expires_at).toISOString()}`);
+
+    const status = input.approve ? 'approved' : 'rejected';
+    await tx
+      .updateTable('approvals')
+      .set({ status, decided_by: input.by, decided_reason: input.reason ?? null, decided_at: input.now })
+      .where('workspace_id', '=', input.workspaceId)
+      .where('id', '=', input.approvalId)
+      .execute();
+    if (!input.approve) return { status, writes: 0 };
+
+    const decision = approval.body as unknown as RequestApprovalDecision;
+    const deal = await tx.selectFrom('deals').select('state').where('workspace_id', '=', input.workspaceId).where('deal_id', '=', approval.deal_id).executeTakeFirstOrThrow();
+    const writes = writesForChange(decision as Decision, decision.proposed, deal.state as unknown as DealState);
+    const shadow = approval.mode === 'shadow';
+    const queued = await enqueueWrites(tx, { workspaceId: input.workspaceId, dealId: approval.deal_id, decisionId: approval.decision_id, writes, shadow });
+    if (!shadow && queued > 0) await scheduleFlush(tx, input.workspaceId);
+    return { status, writes: queued };
+  });
+}

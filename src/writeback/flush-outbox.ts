@@ -1,0 +1,217 @@
+import type { Database } from '../platform/db.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Metrics } from '../platform/metrics.ts';
+import { CrmError, isCrmError } from '../crm/errors.ts';
+import type { BatchResult, CrmClient, DealFieldUpdate } from '../crm/types.ts';
+import { acquireCall, pauseBucket, recordDailyUsage, type RateLimits } from './rate-limiter.ts';
+import { claimDueRows, settleRows, type OutboxRow, type RowSettlement } from './outbox-store.ts';
+import { retryDelayMs, MAX_ATTEMPTS } from './retry-policy.ts';
+
+export interface CrmTarget {
+  client: CrmClient;
+  /** The rate-limit bucket every process shares for this CRM account. */
+  bucket: string;
+  limits: RateLimits;
+}
+
+export interface FlushDeps {
+  db: Database;
+  logger: Logger;
+  metrics: Metrics;
+  crmFor(workspaceId: string): Promise<CrmTarget | undefined>;
+  /** How long a claimed row may stay in `sending` before another worker treats it as abandoned. */
+  leaseMs?: number;
+  random?: () => number;
+}
+
+export interface FlushResult {
+  calls: number;
+  sent: number;
+  failed: number;
+  dead: number;
+  /** The CRM (or our shared limiter) asked us to wait until then. */
+  deferredUntil?: Date;
+  /** Due rows are left; flush again right away. */
+  more: boolean;
+}
+
+const CLAIM_LIMIT = 1000;
+
+/** One API call's worth of rows and what to send for them. */
+interface Call {
+  kind: 'deal_update' | 'task' | 'note' | 'find_tasks';
+  rows: OutboxRow[][];
+}
+
+/**
+ * Sends a workspace's due outbox rows to its CRM: coalesced per deal, batched to the CRM's batch
+ * size, each call admitted by the shared rate limiter, each row settled from the per-record result.
+ * A 429 pauses the whole CRM account for every process; nothing spins.
+ */
+export async function flushOutbox(deps: FlushDeps, workspaceId: string, options: { maxCalls?: number } = {}): Promise<FlushResult> {
+  const result: FlushResult = { calls: 0, sent: 0, failed: 0, dead: 0, more: false };
+  const target = await deps.crmFor(workspaceId);
+  if (!target) return result;
+  const maxCalls = options.maxCalls ?? 50;
+  const random = deps.random ?? Math.random;
+  const log = deps.logger.child({ workspaceId, component: 'outbox' });
+
+  const rows = await claimDueRows(deps.db, workspaceId, { limit: CLAIM_LIMIT, leaseMs: deps.leaseMs ?? 120_000 });
+  if (rows.length === 0) return result;
+  const settlements: RowSettlement[] = [];
+  const settle = (s: RowSettlement) => {
+    settlements.push(s);
+    if (s.status === 'sent' || s.status === 'superseded') result.sent += 1;
+    else if (s.status === 'dead') result.dead += 1;
+    else if (s.status === 'failed') result.failed += 1;
+  };
+  const failLater = (row: OutboxRow, error: CrmError | Error) => {
+    const json = isCrmError(error) ? error.toJSON() : { kind: 'transient', message: error.message };
+    const permanent = isCrmError(error) && !error.retryable && error.kind !== 'auth';
+    if (permanent || row.attempts >= MAX_ATTEMPTS) settle({ id: row.id, status: 'dead', error: json });
+    else settle({ id: row.id, status: 'failed', error: json, nextAttemptAt: new Date(Date.now() + retryDelayMs(row.attempts, random)) });
+  };
+
+  const calls = planCalls(rows, target.client.maxBatchSize, settle);
+  let index = 0;
+  for (; index < calls.length && result.calls < maxCalls; index += 1) {
+    const call = calls[index]!;
+    const admitted = await acquireCall(deps.db, target.bucket, target.limits);
+    if (!admitted.granted) {
+      result.deferredUntil = new Date(Date.now() + admitted.retryAfterMs);
+      break;
+    }
+    result.calls += 1;
+    const flatRows = call.rows.flat();
+    try {
+      const answer = await send(target.client, call);
+      deps.metrics.crmCalls.labels(target.client.provider, call.kind, 'ok').inc();
+      await noteRateLimit(deps.db, target.bucket, answer);
+      if (call.kind === 'find_tasks') {
+        settleFoundTasks(call, answer as FoundTasks, settle, calls);
+        continue;
+      }
+      const batch = answer as BatchResult;
+      call.rows.forEach((group, i) => {
+        const item = batch.items[i];
+        for (const row of group) {
+          if (item?.outcome === 'ok') settle({ id: row.id, status: 'sent', crmId: item.crmId ?? null });
+          else if (item?.outcome === 'uncertain') failLater(row, item.error ?? new CrmError({ kind: 'uncertain', provider: target.client.provider, message: 'outcome unknown' }));
+          else failLater(row, item?.error ?? new Error('the CRM returned no result for this record'));
+        }
+      });
+    } catch (error) {
+      const crmError = isCrmError(error) ? error : new CrmError({ kind: 'transient', provider: target.client.provider, message: (error as Error).message });
+      deps.metrics.crmCalls.labels(target.client.provider, call.kind, crmError.kind).inc();
+      log.warn({ err: crmError.toJSON(), rows: flatRows.length }, 'CRM call failed');
+      if (crmError.kind === 'rate_limited') {
+        const until = new Date(Date.now() + (crmError.retryAfterMs ?? 10_000));
+        await pauseBucket(deps.db, target.bucket, until);
+        result.deferredUntil = until;
+        for (const row of flatRows) settle({ id: row.id, status: 'pending', nextAttemptAt: until, refundAttempt: true });
+        index += 1;
+        break;
+      }
+      for (const row of flatRows) failLater(row, crmError);
+    }
+  }
+  // Rows of calls not made go back untouched, due when the limiter said a slot opens.
+  const releaseAt = result.deferredUntil ?? new Date();
+  for (const call of calls.slice(index)) {
+    for (const row of call.rows.flat()) settle({ id: row.id, status: 'pending', nextAttemptAt: releaseAt, refundAttempt: true });
+    result.more = result.deferredUntil === undefined;
+  }
+  await settleRows(deps.db, workspaceId, dedupeSettlements(settlements));
+  if (rows.length >= CLAIM_LIMIT && !result.deferredUntil) result.more = true;
+  return result;
+}
+
+interface FoundTasks {
+  found: Map<string, string>;
+  rateLimit?: undefined;
+}
+
+async function send(client: CrmClient, call: Call): Promise<BatchResult | FoundTasks> {
+  const leaders = call.rows.map((group) => group.at(-1)!);
+  switch (call.kind) {
+    case 'deal_update':
+      return client.updateDeals(call.rows.map((group) => ({ key: group.at(-1)!.idempotencyKey, dealId: group[0]!.dealId, fields: mergeFields(group) })));
+    case 'task':
+      return client.createTasks(leaders.map((row) => ({ key: row.idempotencyKey, dealId: row.dealId, ...(row.payload as any) })));
+    case 'note':
+      return client.createNotes(leaders.map((row) => ({ key: row.idempotencyKey, dealId: row.dealId, ...(row.payload as any) })));
+    case 'find_tasks':
+      return { found: await client.findTasksByKeys(leaders.map((row) => ({ key: row.idempotencyKey, dealId: row.dealId }))) };
+  }
+}
+
+/** Later writes win field by field: a newer stage replaces an older unsent one. */
+function mergeFields(group: OutboxRow[]): DealFieldUpdate {
+  return Object.assign({}, ...group.map((row) => (row.payload as { fields: DealFieldUpdate }).fields));
+}
+
+/**
+ * Groups rows into calls. Deal updates for one deal become one record; tasks whose last attempt
+ * may have landed are looked up before anything is created again; notes with an unknown outcome
+ * are not resent automatically (a note cannot be looked up), so they wait for a person.
+ */
+function planCalls(rows: OutboxRow[], batchSize: number, settle: (s: RowSettlement) => void): Call[] {
+  const byDeal = new Map<string, OutboxRow[]>();
+  const tasks: OutboxRow[] = [];
+  const uncertainTasks: OutboxRow[] = [];
+  const notes: OutboxRow[] = [];
+  for (const row of rows) {
+    if (row.kind === 'deal_update') byDeal.set(row.dealId, [...(byDeal.get(row.dealId) ?? []), row]);
+    else if (row.kind === 'task') (row.uncertain ? uncertainTasks : tasks).push(row);
+    else if (row.uncertain) {
+      settle({ id: row.id, status: 'dead', error: { kind: 'uncertain', message: 'The CRM may already have this note; it was not sent again to avoid a duplicate. Retry by hand if it is missing.' } });
+    } else notes.push(row);
+  }
+  const groups = [...byDeal.values()].map((group) => supersede(group, settle));
+  const chunk = <T>(items: T[]): T[][] => Array.from({ length: Math.ceil(items.length / batchSize) }, (_, i) => items.slice(i * batchSize, (i + 1) * batchSize));
+  return [
+    ...chunk(uncertainTasks).map((c) => ({ kind: 'find_tasks' as const, rows: c.map((r) => [r]) })),
+    ...chunk(groups).map((c) => ({ kind: 'deal_update' as const, rows: c })),
+    ...chunk(tasks).map((c) => ({ kind: 'task' as const, rows: c.map((r) => [r]) })),
+    ...chunk(notes).map((c) => ({ kind: 'note' as const, rows: c.map((r) => [r]) })),
+  ];
+}
+
+/** An older update whose every field a newer one sets again is superseded, not sent. */
+function supersede(group: OutboxRow[], settle: (s: RowSettlement) => void): OutboxRow[] {
+  const kept: OutboxRow[] = [];
+  const later = new Set<string>();
+  for (const row of [...group].reverse()) {
+    const fields = Object.keys((row.payload as { fields: DealFieldUpdate }).fields);
+    if (kept.length > 0 && fields.every((f) => later.has(f))) {
+      settle({ id: row.id, status: 'superseded' });
+      continue;
+    }
+    fields.forEach((f) => later.add(f));
+    kept.unshift(row);
+  }
+  return kept;
+}
+
+/** Tasks found in the CRM are done; the rest are created in a later call of this same flush. */
+function settleFoundTasks(call: Call, answer: FoundTasks, settle: (s: RowSettlement) => void, calls: Call[]): void {
+  const missing: OutboxRow[] = [];
+  for (const [row] of call.rows) {
+    const crmId = answer.found.get(row!.idempotencyKey);
+    if (crmId) settle({ id: row!.id, status: 'sent', crmId });
+    else missing.push({ ...row!, uncertain: false });
+  }
+  if (missing.length > 0) calls.push({ kind: 'task', rows: missing.map((r) => [r]) });
+}
+
+async function noteRateLimit(db: Database, bucket: string, answer: BatchResult | FoundTasks): Promise<void> {
+  const limit = answer.rateLimit;
+  if (limit?.dailyUsed !== undefined && limit.dailyLimit !== undefined) await recordDailyUsage(db, bucket, limit.dailyUsed, limit.dailyLimit);
+}
+
+/** Superseded rows are settled once even if a later step also touched them. */
+function dedupeSettlements(settlements: RowSettlement[]): RowSettlement[] {
+  const byId = new Map<string, RowSettlement>();
+  for (const s of settlements) if (!byId.has(s.id) || byId.get(s.id)!.status === 'pending') byId.set(s.id, s);
+  return [...byId.values()];
+}

@@ -1,0 +1,119 @@
+import { sql } from 'kysely';
+import type { Database, Tx } from '../platform/db.ts';
+import type { OutboxStatus } from '../platform/schema.ts';
+import type { PlannedWrite } from './plan-actions.ts';
+
+export const FLUSH_OUTBOX_TASK = 'flush-outbox';
+export const flushJobKey = (workspaceId: string) => `flush:${workspaceId}`;
+
+export interface OutboxRow {
+  id: string;
+  dealId: string;
+  kind: PlannedWrite['kind'];
+  idempotencyKey: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  /** The previous attempt may have reached the CRM (a dropped answer, or a worker that died mid-call). */
+  uncertain: boolean;
+}
+
+/**
+ * Queues writes for a deal. A repeated decision finds its rows by idempotency key and adds
+ * nothing. In shadow mode the rows are recorded as `shadow`: what would have been sent.
+ */
+export async function enqueueWrites(
+  tx: Tx,
+  input: { workspaceId: string; dealId: string; decisionId: string | null; writes: PlannedWrite[]; shadow: boolean; held?: boolean },
+): Promise<number> {
+  if (input.writes.length === 0) return 0;
+  const status: OutboxStatus = input.shadow ? 'shadow' : input.held ? 'held' : 'pending';
+  const rows = await tx
+    .insertInto('outbox')
+    .values(
+      input.writes.map((write) => ({
+        workspace_id: input.workspaceId,
+        deal_id: input.dealId,
+        decision_id: input.decisionId,
+        kind: write.kind,
+        idempotency_key: write.idempotencyKey,
+        payload: JSON.stringify(write.payload),
+        status,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['workspace_id', 'idempotency_key']).doNothing())
+    .returning('id')
+    .execute();
+  return rows.length;
+}
+
+/** Asks for a flush of the workspace's outbox, in the same transaction as the rows it should send. */
+export async function scheduleFlush(tx: Tx | Database, workspaceId: string, runAt?: Date): Promise<void> {
+  await sql`select graphile_worker.add_job(
+    ${FLUSH_OUTBOX_TASK}, json_build_object('workspaceId', ${workspaceId}::text),
+    run_at := ${runAt ?? null}::timestamptz, job_key := ${flushJobKey(workspaceId)}, max_attempts := 10
+  )`.execute(tx);
+}
+
+/**
+ * Claims due rows for sending. A row left in `sending` longer than the lease belongs to a worker
+ * that died mid-call: it is claimed again and marked uncertain, since its write may have landed.
+ */
+export async function claimDueRows(db: Database, workspaceId: string, options: { limit: number; leaseMs: number }): Promise<OutboxRow[]> {
+  const result = await sql<{
+    id: string; deal_id: string; kind: PlannedWrite['kind']; idempotency_key: string; payload: Record<string, unknown>; attempts: number; uncertain: boolean;
+  }>`
+    with due as (
+      select id, (status = 'sending' or coalesce(last_error->>'kind', '') = 'uncertain') as uncertain
+      from outbox
+      where workspace_id = ${workspaceId}
+        and ((status in ('pending', 'failed') and next_attempt_at <= now())
+          or (status = 'sending' and updated_at < now() - make_interval(secs => ${options.leaseMs / 1000})))
+      order by id
+      limit ${options.limit}
+      for update skip locked
+    )
+    update outbox o set status = 'sending', attempts = o.attempts + 1, updated_at = now()
+    from due
+    where o.workspace_id = ${workspaceId} and o.id = due.id
+    returning o.id, o.deal_id, o.kind, o.idempotency_key, o.payload, o.attempts, due.uncertain
+  `.execute(db);
+  return result.rows
+    .map((r) => ({ id: String(r.id), dealId: r.deal_id, kind: r.kind, idempotencyKey: r.idempotency_key, payload: r.payload, attempts: r.attempts, uncertain: r.uncertain }))
+    .sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+export interface RowSettlement {
+  id: string;
+  status: Extract<OutboxStatus, 'sent' | 'failed' | 'dead' | 'pending' | 'superseded'>;
+  crmId?: string | null;
+  error?: Record<string, unknown> | null;
+  nextAttemptAt?: Date;
+  /** Give the attempt back (the call never went out). */
+  refundAttempt?: boolean;
+}
+
+/** Records the outcome of many rows in one statement. */
+export async function settleRows(db: Database, workspaceId: string, settlements: RowSettlement[]): Promise<void> {
+  if (settlements.length === 0) return;
+  const rows = settlements.map((s) => ({
+    id: s.id,
+    status: s.status,
+    crm_id: s.crmId ?? null,
+    error: s.error ?? null,
+    next_attempt_at: (s.nextAttemptAt ?? new Date()).toISOString(),
+    refund: s.refundAttempt ?? false,
+  }));
+  await sql`
+    update outbox o set
+      status = v.status,
+      crm_id = coalesce(v.crm_id, o.crm_id),
+      last_error = v.error,
+      next_attempt_at = v.next_attempt_at,
+      attempts = case when v.refund then greatest(o.attempts - 1, 0) else o.attempts end,
+      sent_at = case when v.status = 'sent' then now() else o.sent_at end,
+      updated_at = now()
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      as v(id bigint, status text, crm_id text, error jsonb, next_attempt_at timestamptz, refund boolean)
+    where o.workspace_id = ${workspaceId} and o.id = v.id
+  `.execute(db);
+}

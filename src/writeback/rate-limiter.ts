@@ -1,0 +1,73 @@
+import { sql } from 'kysely';
+import type { Database } from '../platform/db.ts';
+
+export interface RateLimits {
+  /** Calls allowed in any rolling window of `windowMs`. */
+  perWindow: number;
+  windowMs: number;
+  /** Calls allowed per UTC day (our own count), if the CRM has such a budget. */
+  perDay?: number;
+}
+
+export type Acquired = { granted: true } | { granted: false; retryAfterMs: number; reason: 'window' | 'daily' | 'paused' };
+
+/**
+ * A rate limiter whose state lives in Postgres, so every worker process shares one budget. The
+ * window is exact: the row keeps the send time of each call within it, and one UPDATE checks and
+ * records a call atomically (the row lock serializes concurrent callers).
+ */
+export async function acquireCall(db: Database, bucket: string, limits: RateLimits): Promise<Acquired> {
+  await db.insertInto('crm_rate_limits').values({ bucket }).onConflict((oc) => oc.doNothing()).execute();
+  const windowSql = sql`make_interval(secs => ${limits.windowMs / 1000})`;
+  const perDay = limits.perDay ?? 2_147_483_647;
+  const granted = await sql<{ ok: boolean }>`
+    update crm_rate_limits set
+      recent = array_append(array(select t from unnest(recent) t where t > clock_timestamp() - ${windowSql}), clock_timestamp()),
+      day_count = case when day = current_date then day_count + 1 else 1 end,
+      day = current_date,
+      updated_at = now()
+    where bucket = ${bucket}
+      and (paused_until is null or paused_until <= clock_timestamp())
+      and (select count(*) from unnest(recent) t where t > clock_timestamp() - ${windowSql}) < ${limits.perWindow}
+      and (day <> current_date or day_count < ${perDay})
+      and (daily_limit is null or daily_used is null or daily_used < daily_limit)
+    returning true as ok
+  `.execute(db);
+  if (granted.rows.length > 0) return { granted: true };
+
+  // Refused: say how long until a slot opens, so the caller can sleep instead of spinning.
+  const state = await sql<{ paused_ms: number | null; window_ms: number | null; daily: boolean }>`
+    select
+      extract(epoch from (paused_until - clock_timestamp())) * 1000 as paused_ms,
+      extract(epoch from ((select min(t) from unnest(recent) t where t > clock_timestamp() - ${windowSql}) + ${windowSql} - clock_timestamp())) * 1000 as window_ms,
+      ((day = current_date and day_count >= ${perDay}) or (daily_limit is not null and daily_used >= daily_limit)) as daily
+    from crm_rate_limits where bucket = ${bucket}
+  `.execute(db);
+  const row = state.rows[0]!;
+  if (row.paused_ms !== null && row.paused_ms > 0) return { granted: false, retryAfterMs: Math.ceil(row.paused_ms), reason: 'paused' };
+  if (row.daily) return { granted: false, retryAfterMs: msUntilNextUtcDay(), reason: 'daily' };
+  return { granted: false, retryAfterMs: Math.max(10, Math.ceil(row.window_ms ?? 100)), reason: 'window' };
+}
+
+/** After a 429 (or a daily-limit answer): nobody calls this CRM account again before `until`. */
+export async function pauseBucket(db: Database, bucket: string, until: Date): Promise<void> {
+  await db.insertInto('crm_rate_limits').values({ bucket }).onConflict((oc) => oc.doNothing()).execute();
+  await sql`
+    update crm_rate_limits set paused_until = greatest(coalesce(paused_until, ${until}), ${until}), updated_at = now()
+    where bucket = ${bucket}
+  `.execute(db);
+}
+
+/** Records the CRM's own view of the daily budget (Salesforce's Sforce-Limit-Info). */
+export async function recordDailyUsage(db: Database, bucket: string, used: number, limit: number): Promise<void> {
+  await db.updateTable('crm_rate_limits').set({ daily_used: used, daily_limit: limit, updated_at: new Date() }).where('bucket', '=', bucket).execute();
+}
+
+export async function readBucket(db: Database, bucket: string) {
+  return db.selectFrom('crm_rate_limits').selectAll().where('bucket', '=', bucket).executeTakeFirst();
+}
+
+function msUntilNextUtcDay(): number {
+  const now = new Date();
+  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime();
+}
