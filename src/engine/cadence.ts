@@ -106,7 +106,7 @@ function reengagement(ctx: EvalContext): void {
       ruleId: rule.id,
       mode,
       signalIds: [],
-      reason: `Re-engagement sequence day ${step.day}: ${task.subject}`,
+      reason: `Re-engagement sequence, day ${step.day}: no buyer response since ${(s.lastBuyerResponseAt ?? seq.startedAt).slice(0, 10)}`,
       proposed: { type: 'create_task', task },
       anchor: `${seq.startedAt}/day${step.day}`,
     });
