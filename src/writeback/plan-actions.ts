@@ -19,7 +19,8 @@ export interface ActionPlan {
  * outbox key is a hash of the decision key and the write's role. Same decision → same key.
  */
 export function outboxKey(decisionKey: string, role: string): string {
-  return `m-${createHash('sha256').update(`${decisionKey}#${role}`).digest('hex').slice(0, 40)}`;
+  // Letters and digits only: CRM search tokenizers split on punctuation.
+  return `m${createHash('sha256').update(`${decisionKey}#${role}`).digest('hex').slice(0, 40)}`;
 }
 
 const priorities: Record<Task['priority'], TaskPriority> = { high: 'high', medium: 'normal', low: 'low' };
