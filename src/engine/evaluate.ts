@@ -194,15 +194,17 @@ export function evaluateDeal(input: EvaluationInput): EvaluationResult {
   const s = ctx.state;
   if (engineActive(pb, s) && s.stage !== null && pb.stageByKey.has(s.stage)) {
     expireGracePeriods(ctx);
+    // Order matters: health reads the close date, probability reads the health band. Running them
+    // in dependency order means a second evaluation at the same instant finds nothing to change.
     if (isOpen(ctx)) {
       refreshCurrentGates(ctx, nowMs, Number.MAX_SAFE_INTEGER);
       runTimeRules(ctx);
       runCadence(ctx);
-      updateHealth(ctx);
     }
-    updateProbability(ctx);
     updateCloseDate(ctx);
     checkCloseDateHistory(ctx);
+    if (isOpen(ctx)) updateHealth(ctx);
+    updateProbability(ctx);
   }
   pruneMemory(ctx, lateMs);
   return { decisions: ctx.decisions, nextState: ctx.state };
