@@ -9,6 +9,13 @@ import { listen } from './server.ts';
 import { startQueueWorker, type QueueWorker } from './worker/queue-runner.ts';
 import { buildTaskList } from './worker/tasks.ts';
 import { countActiveAdminTokens, createAdminToken, revokeAdminToken } from './workspaces/admin-tokens.ts';
+import { validatePlaybookFile } from './cli/playbook-commands.ts';
+import { resealSecrets } from './cli/rotate-keys.ts';
+import { progressBar } from './cli/progress-bar.ts';
+import { runBacktest } from './progression/backtest.ts';
+import { currentPlaybook, validatePlaybookText } from './progression/playbook-store.ts';
+import { compilePlaybook } from './engine/playbook/compile.ts';
+import { readFile } from 'node:fs/promises';
 
 /**
  * The only entry point: reads the environment, opens ports and starts the queue. Everything else
@@ -23,6 +30,10 @@ const usage = `Usage: momentum <command>
   migrate                    apply database migrations and exit
   token create --name NAME [--workspace ID]   print a new admin token once
   token revoke ID_OR_NAME    revoke an admin token
+  playbook validate FILE     check a playbook file offline (every problem, with its line)
+  backtest --workspace W --from DATE --to DATE [--playbook FILE]
+                             run a playbook over stored history; prints per-rule results as JSON
+  keys rotate                re-seal stored secrets with MOMENTUM_ENCRYPTION_KEY
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -30,6 +41,15 @@ async function main(argv: string[]): Promise<number> {
   if (!command || command === 'help' || command === '--help') {
     process.stdout.write(usage);
     return command ? 0 : 2;
+  }
+  // Offline: needs neither configuration nor a database.
+  if (command === 'playbook') {
+    const [action, file] = rest;
+    if (action !== 'validate' || !file) {
+      process.stderr.write(usage);
+      return 2;
+    }
+    return validatePlaybookFile(file);
   }
   const config = loadConfigOrExplain();
   const logger = createLogger({ level: config.logLevel, pretty: process.stdout.isTTY });
@@ -48,10 +68,18 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'token':
       return tokenCommand(config, logger, rest);
-    default:
-      process.stderr.write(`Unknown command "${command}".\n\n${usage}`);
-      return 2;
+    case 'backtest':
+      return backtestCommand(config, logger, rest);
+    case 'keys':
+      if (rest[0] !== 'rotate') break;
+      return withRuntime(config, logger, async ({ db, secretBox }) => {
+        const { sources, connections } = await resealSecrets(db, secretBox);
+        process.stderr.write(`Re-sealed ${sources} source secret(s) and ${connections} connection(s) with the current key.\n`);
+        return 0;
+      });
   }
+  process.stderr.write(`Unknown command "${argv.join(' ')}".\n\n${usage}`);
+  return 2;
 }
 
 function loadConfigOrExplain(): Config {
@@ -96,6 +124,28 @@ async function tokenCommand(config: Config, logger: Logger, args: string[]): Pro
     }
     process.stderr.write(usage);
     return 2;
+  });
+}
+
+async function backtestCommand(config: Config, logger: Logger, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { workspace: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, playbook: { type: 'string' } },
+  });
+  const from = new Date(values.from ?? '');
+  const to = new Date(values.to ?? '');
+  if (!values.workspace || Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) {
+    process.stderr.write('backtest needs --workspace W --from DATE --to DATE (ISO dates, from before to)\n');
+    return 2;
+  }
+  const workspaceId = values.workspace;
+  return withRuntime(config, logger, async ({ db }) => {
+    const playbook = values.playbook
+      ? { compiled: compilePlaybook(validatePlaybookText(await readFile(values.playbook, 'utf8'))), version: 'draft' }
+      : await currentPlaybook(db, workspaceId).then((p) => ({ compiled: p.compiled, version: String(p.version) }));
+    const report = await runBacktest(db, { workspaceId, from, to, playbook: playbook.compiled, playbookVersion: playbook.version, onProgress: progressBar('Replaying deals') });
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
   });
 }
 

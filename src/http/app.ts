@@ -21,6 +21,7 @@ import { connectionRoutes } from '../writeback/connection-routes.ts';
 import { writebackRoutes } from '../writeback/writeback-routes.ts';
 import { playbookRoutes } from '../progression/playbook-routes.ts';
 import { dealRoutes } from '../progression/deal-routes.ts';
+import { replayRoutes } from '../progression/replay-routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(connectionRoutes, crm);
     await api.register(playbookRoutes, crm);
     await api.register(dealRoutes, { db: deps.db });
+    await api.register(replayRoutes, { db: deps.db, now });
     await api.register(writebackRoutes, { db: deps.db, now });
   }, { prefix: '/api' });
 

@@ -1,0 +1,92 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../platform/db.ts';
+import { badRequest, notFound } from '../platform/errors.ts';
+import { replayDeal } from '../engine/replay.ts';
+import { compilePlaybook } from '../engine/playbook/compile.ts';
+import { requireWorkspace } from '../workspaces/workspace-access.ts';
+import { workspaceId } from '../workspaces/workspace-routes.ts';
+import { loadDealSignals } from '../signals/signal-store.ts';
+import { currentPlaybook, playbookVersion, validatePlaybookText, type StoredPlaybook } from './playbook-store.ts';
+import { runBacktest } from './backtest.ts';
+
+const playbookChoice = z.object({
+  playbookVersion: z.number().int().min(1).optional(),
+  /** A draft playbook (YAML or JSON text) to try without publishing it. */
+  playbook: z.string().min(1).optional(),
+});
+
+/** The playbook a replay or backtest runs: a draft, a stored version, or the current one. */
+async function choosePlaybook(db: Database, ws: string, choice: z.infer<typeof playbookChoice>): Promise<{ compiled: ReturnType<typeof compilePlaybook>; version: string }> {
+  if (choice.playbook && choice.playbookVersion) throw badRequest('ambiguous_playbook', 'body: give either playbook or playbookVersion, not both');
+  if (choice.playbook) return { compiled: compilePlaybook(validatePlaybookText(choice.playbook)), version: 'draft' };
+  let stored: StoredPlaybook | undefined;
+  if (choice.playbookVersion) {
+    stored = await playbookVersion(db, ws, choice.playbookVersion);
+    if (!stored) throw notFound(`Playbook version ${choice.playbookVersion}`);
+  } else stored = await currentPlaybook(db, ws);
+  return { compiled: stored.compiled, version: String(stored.version) };
+}
+
+export const replayRoutes: FastifyPluginAsync<{ db: Database; now: () => Date }> = async (app, { db, now }) => {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.post('/workspaces/:workspaceId/deals/:dealId/replay', {
+    schema: {
+      summary: "Re-run a deal's history under the current, a stored or a draft playbook; writes nothing",
+      security: [{ adminToken: [] }],
+      params: z.object({ workspaceId, dealId: z.string().min(1).max(100) }),
+      body: playbookChoice.optional(),
+      response: {
+        200: z.object({
+          dealId: z.string(),
+          playbookVersion: z.string(),
+          evaluations: z.number(),
+          decisions: z.array(z.record(z.string(), z.unknown())),
+          finalStage: z.string().nullable(),
+        }),
+      },
+    },
+  }, async (request) => {
+    const { workspaceId: ws, dealId } = request.params;
+    await requireWorkspace(db, request, ws);
+    const signals = await loadDealSignals(db, ws, dealId);
+    if (signals.length === 0) throw notFound(`Deal ${dealId}`);
+    const playbook = await choosePlaybook(db, ws, request.body ?? {});
+    const deal = await db.selectFrom('deals').select('provider').where('workspace_id', '=', ws).where('deal_id', '=', dealId).executeTakeFirst();
+    const result = replayDeal({
+      crmDealId: dealId,
+      provider: deal?.provider ?? (signals.some((s) => s.source === 'salesforce') ? 'salesforce' : 'hubspot'),
+      signals,
+      playbook: playbook.compiled,
+      playbookVersion: playbook.version,
+      dailyTicks: { until: now() },
+    });
+    return {
+      dealId,
+      playbookVersion: playbook.version,
+      evaluations: result.evaluations,
+      decisions: result.decisions as unknown as Record<string, unknown>[],
+      finalStage: result.finalState.stage,
+    };
+  });
+
+  api.post('/workspaces/:workspaceId/backtest', {
+    schema: {
+      summary: 'Run a playbook over stored history and report, per rule, fires, advances, regressions, alerts and won/lost outcomes',
+      security: [{ adminToken: [] }],
+      params: z.object({ workspaceId }),
+      body: playbookChoice.extend({ from: z.iso.datetime({ offset: true }).or(z.iso.date()), to: z.iso.datetime({ offset: true }).or(z.iso.date()) }),
+      response: { 200: z.record(z.string(), z.unknown()) },
+    },
+  }, async (request) => {
+    const ws = request.params.workspaceId;
+    await requireWorkspace(db, request, ws);
+    const from = new Date(request.body.from);
+    const to = new Date(request.body.to);
+    if (!(from < to)) throw badRequest('invalid_period', 'body.to: must be after body.from');
+    const playbook = await choosePlaybook(db, ws, request.body);
+    return { ...(await runBacktest(db, { workspaceId: ws, from, to, playbook: playbook.compiled, playbookVersion: playbook.version })) };
+  });
+};
