@@ -1,0 +1,105 @@
+import nock from 'nock';
+import { expect } from 'vitest';
+import type { TestApp } from '../support/app.ts';
+import type { FlushDeps } from '../../src/writeback/flush-outbox.ts';
+import { crmTargetFor } from '../../src/writeback/crm-target.ts';
+import { enqueueWrites } from '../../src/writeback/outbox-store.ts';
+import { outboxKey, type PlannedWrite } from '../../src/writeback/plan-actions.ts';
+
+export const hubspotApi = 'https://api.hubapi.com';
+export const hubspotToken = 'pat-na1-11111111-2222-3333-4444-555555555555';
+
+/** A workspace with a HubSpot private-app connection, configured through the admin API. */
+export async function hubspotWorkspace(t: TestApp, id: string, mode: 'live' | 'shadow' = 'live'): Promise<string> {
+  const put = (url: string, payload: object) => t.app.inject({ method: 'PUT', url, headers: t.auth, payload });
+  expect((await put(`/api/workspaces/${id}`, { name: id, mode })).statusCode).toBe(201);
+  const connection = await put(`/api/workspaces/${id}/connection`, { provider: 'hubspot', auth: { type: 'private_app', accessToken: hubspotToken } });
+  expect(connection.statusCode).toBe(200);
+  return id;
+}
+
+/** What the flush worker is given, with the real CRM target lookup. */
+export function flushDeps(t: TestApp, extra: Partial<FlushDeps> = {}): FlushDeps {
+  const { db, logger, metrics, secretBox } = t.deps;
+  return { db, logger, metrics, crmFor: (ws) => crmTargetFor({ db, secretBox, logger, config: t.config }, ws), ...extra };
+}
+
+/** Queues writes for a deal the way the evaluate job does: in a transaction, keyed. */
+export async function queueWrites(t: TestApp, workspaceId: string, dealId: string, writes: PlannedWrite[]): Promise<number> {
+  return t.db.transaction().execute((tx) => enqueueWrites(tx, { workspaceId, dealId, decisionId: null, writes, shadow: false }));
+}
+
+export function stageWrite(role: string, stageId: string): PlannedWrite {
+  return { kind: 'deal_update', idempotencyKey: outboxKey(role, 'stage'), payload: { fields: { stage: { pipelineId: 'default', stageId } } } };
+}
+
+export function closeDateWrite(role: string, closeDate: string): PlannedWrite {
+  return { kind: 'deal_update', idempotencyKey: outboxKey(role, 'close_date'), payload: { fields: { closeDate } } };
+}
+
+export function taskWrite(role: string, subject = `Follow up ${role}`): PlannedWrite {
+  return {
+    kind: 'task',
+    idempotencyKey: outboxKey(role, 'task'),
+    payload: { subject, body: 'Send a recap and a next step.', dueDate: '2026-03-10T09:00:00.000Z', priority: 'high' },
+  };
+}
+
+export function noteWrite(role: string): PlannedWrite {
+  return { kind: 'note', idempotencyKey: outboxKey(role, 'note'), payload: { body: 'Momentum moved this deal.', timestamp: '2026-03-02T10:00:00.000Z' } };
+}
+
+export async function outboxRows(t: TestApp, workspaceId: string) {
+  return t.db.selectFrom('outbox').selectAll().where('workspace_id', '=', workspaceId).orderBy('id').execute();
+}
+
+/**
+ * Captures request bodies as nock matches them. With nock 15 and fetch, the body a reply
+ * function receives is not usable, so replies read what the predicate saw.
+ */
+export function recorder() {
+  const bodies: any[] = [];
+  return {
+    bodies,
+    match: (body: any) => {
+      bodies.push(body);
+      return true;
+    },
+    last: (): any => bodies.at(-1),
+  };
+}
+
+/** HubSpot's answer to a batch create: every input created, results carrying their trace ids. */
+export function createdAll(seen: ReturnType<typeof recorder>, idPrefix: string) {
+  return () => ({
+    status: 'COMPLETE',
+    results: seen.last().inputs.map((input: any) => ({
+      id: `${idPrefix}-${input.objectWriteTraceId}`,
+      objectWriteTraceId: input.objectWriteTraceId,
+      properties: input.properties,
+      createdAt: '2026-03-02T10:00:00.000Z',
+      updatedAt: '2026-03-02T10:00:00.000Z',
+      archived: false,
+    })),
+    startedAt: '2026-03-02T10:00:00.000Z',
+    completedAt: '2026-03-02T10:00:00.100Z',
+  });
+}
+
+/** HubSpot's answer to a deal batch update: every input updated. */
+export function updatedAll(seen: ReturnType<typeof recorder>) {
+  return () => ({
+    status: 'COMPLETE',
+    results: seen.last().inputs.map((input: any) => ({ id: input.id, properties: input.properties, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-03-02T10:00:00.000Z', archived: false })),
+    startedAt: '2026-03-02T10:00:00.000Z',
+    completedAt: '2026-03-02T10:00:00.100Z',
+  });
+}
+
+/** Every request no interceptor matched (nock refuses them; this makes them visible to asserts). */
+export function watchUnmatched() {
+  const urls: string[] = [];
+  const onNoMatch = (req: { url?: string; path?: string }) => urls.push(req.url ?? req.path ?? '?');
+  nock.emitter.on('no match', onNoMatch);
+  return { urls, stop: () => nock.emitter.off('no match', onNoMatch) };
+}
