@@ -256,3 +256,34 @@ describe('signal-based rules', () => {
     expect(byRule(r.decisions, 'sig-executive-engaged').map((d) => d.type)).toContain('raise_alert');
   });
 });
+
+describe('every progression rule proposes its own target', () => {
+  it.each([
+    // [starting CRM stage, signal, payload, rule, target, decision] — gates are unmet in all of these.
+    ['qualifiedtobuy', 'activity.meeting', { kind: 'demo' }, 'adv-demo-logged', 'proposal', 'suggest'],
+    ['qualifiedtobuy', 'proposal.sent', { documentId: 'p' }, 'adv-proposal-sent', 'proposal', 'suggest'],
+    ['presentationscheduled', 'esign.sent', { documentId: 'e' }, 'adv-contract-sent', 'negotiation', 'suggest'],
+    ['qualifiedtobuy', 'milestone.security_review_requested', {}, 'ms-security-review', 'proposal', 'suggest'],
+    ['presentationscheduled', 'milestone.legal_review_requested', {}, 'ms-legal-review', 'negotiation', 'suggest'],
+    ['presentationscheduled', 'conversation.legal_review', {}, 'ms-legal-review', 'negotiation', 'suggest'],
+    ['qualifiedtobuy', 'milestone.reference_call_completed', {}, 'ms-reference-call', 'proposal', 'suggest'],
+    ['appointmentscheduled', 'milestone.pilot_completed', { positive: true }, 'ms-pilot-completed', 'proposal', 'suggest'],
+    ['appointmentscheduled', 'milestone.budget_approved', {}, 'ms-budget-approved', 'negotiation', 'request_approval'], // skips two
+    ['appointmentscheduled', 'conversation.budget_mentioned', { amount: 50000 }, 'sig-budget-mentioned', 'qualified', 'suggest'],
+  ] as const)('in %s, %s → %s proposes %s as %s', (stage, type, payload, ruleId, target, decision) => {
+    const sig = signalMaker();
+    const r = run([sig('crm.deal_created', at(0), { stage }), sig(type, at(1), payload)], at(1, 1));
+    const moves = byRule(r.decisions, ruleId).filter((d) => d.type === 'suggest' || d.type === 'request_approval' || d.type === 'advance_stage');
+    expect(moves.map((d) => [d.type, 'proposed' in d && d.proposed && 'toStage' in d.proposed ? d.proposed.toStage : null])).toEqual([[decision, target]]);
+  });
+
+  it.each([
+    ['appointmentscheduled', 'milestone.pilot_completed', { positive: false }], // a failed pilot proves nothing
+    ['presentationscheduled', 'milestone.security_review_requested', {}], // already in Proposal/Demo
+    ['contractsent', 'activity.meeting', { kind: 'demo' }], // the rule only applies from Qualified
+  ] as const)('in %s, %s %j proposes nothing', (stage, type, payload) => {
+    const sig = signalMaker();
+    const r = run([sig('crm.deal_created', at(0), { stage }), sig(type, at(1), payload)], at(1, 1));
+    expect(r.decisions.filter((d) => d.type === 'suggest' || d.type === 'request_approval' || d.type === 'advance_stage')).toEqual([]);
+  });
+});
