@@ -50,7 +50,7 @@ describe('Salesforce ingestion through the real endpoint', async () => {
     expect(byType['crm.stage_changed']!.payload).toEqual({ stage: 'Negotiation/Review' });
     expect(byType['crm.amount_changed']!.payload).toEqual({ amount: 48000 });
     expect(byType['crm.close_date_changed']!.payload).toEqual({ closeDate: '2026-06-30' });
-    expect(byType['crm.stage_changed']!.occurred_at.toISOString()).toBe('2026-03-02T09:58:00.000Z');
+    expect(new Date(byType['crm.stage_changed']!.occurred_at).toISOString()).toBe('2026-03-02T09:58:00.000Z');
   });
 
   it('acknowledges a redelivery but records it as a duplicate with no new signals', async () => {
@@ -156,7 +156,7 @@ describe('Salesforce ingestion through the real endpoint', async () => {
       ['crm.stage_changed', { stage: 'Proposal/Price Quote' }],
       ['crm.amount_changed', { amount: 52000 }],
     ]));
-    expect(signals.every((s) => s.deal_id === '0065e00000OppFloAAA' && s.occurred_at.toISOString() === '2026-03-03T10:00:00.000Z')).toBe(true);
+    expect(signals.every((s) => s.deal_id === '0065e00000OppFloAAA' && new Date(s.occurred_at).toISOString() === '2026-03-03T10:00:00.000Z')).toBe(true);
   });
 
   it('refuses a Flow callout with a wrong HMAC with a 401 in JSON and stores nothing', async () => {
