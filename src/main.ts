@@ -13,6 +13,7 @@ import { validatePlaybookFile } from './cli/playbook-commands.ts';
 import { resealSecrets } from './cli/rotate-keys.ts';
 import { progressBar } from './cli/progress-bar.ts';
 import { runBacktest } from './progression/backtest.ts';
+import { sweepDeals } from './progression/sweep.ts';
 import { currentPlaybook, validatePlaybookText } from './progression/playbook-store.ts';
 import { compilePlaybook } from './engine/playbook/compile.ts';
 import { readFile } from 'node:fs/promises';
@@ -33,6 +34,8 @@ const usage = `Usage: momentum <command>
   playbook validate FILE     check a playbook file offline (every problem, with its line)
   backtest --workspace W --from DATE --to DATE [--playbook FILE]
                              run a playbook over stored history; prints per-rule results as JSON
+  sweep [--workspace W] [--as-of ISO]
+                             queue time-based evaluation of deals whose time conditions changed
   keys rotate                re-seal stored secrets with MOMENTUM_ENCRYPTION_KEY
 `;
 
@@ -70,6 +73,19 @@ async function main(argv: string[]): Promise<number> {
       return tokenCommand(config, logger, rest);
     case 'backtest':
       return backtestCommand(config, logger, rest);
+    case 'sweep': {
+      const { values } = parseArgs({ args: rest, options: { workspace: { type: 'string' }, 'as-of': { type: 'string' } } });
+      const asOf = values['as-of'] ? new Date(values['as-of']) : new Date();
+      if (Number.isNaN(asOf.getTime())) {
+        process.stderr.write('--as-of must be an ISO-8601 instant\n');
+        return 2;
+      }
+      return withRuntime(config, logger, async ({ db }) => {
+        const { enqueued } = await sweepDeals(db, { ...(values.workspace ? { workspaceId: values.workspace } : {}), asOf });
+        process.stderr.write(`Queued ${enqueued} deal evaluation(s) as of ${asOf.toISOString()}; a running worker carries them out.\n`);
+        return 0;
+      });
+    }
     case 'keys':
       if (rest[0] !== 'rotate') break;
       return withRuntime(config, logger, async ({ db, secretBox }) => {

@@ -10,6 +10,7 @@ import { workspaceId } from '../workspaces/workspace-routes.ts';
 import { loadDealSignals } from '../signals/signal-store.ts';
 import { currentPlaybook, playbookVersion, validatePlaybookText, type StoredPlaybook } from './playbook-store.ts';
 import { runBacktest } from './backtest.ts';
+import { sweepDeals } from './sweep.ts';
 
 const playbookChoice = z.object({
   playbookVersion: z.number().int().min(1).optional(),
@@ -70,6 +71,22 @@ export const replayRoutes: FastifyPluginAsync<{ db: Database; now: () => Date }>
       decisions: result.decisions as unknown as Record<string, unknown>[],
       finalStage: result.finalState.stage,
     };
+  });
+
+  api.post('/workspaces/:workspaceId/sweep', {
+    schema: {
+      summary: 'Queue time-based evaluation of the open deals whose time conditions changed (optionally as of another instant)',
+      security: [{ adminToken: [] }],
+      params: z.object({ workspaceId }),
+      body: z.object({ asOf: z.iso.datetime({ offset: true }).optional() }).optional(),
+      response: { 202: z.object({ enqueued: z.number(), asOf: z.string() }) },
+    },
+  }, async (request, reply) => {
+    const ws = request.params.workspaceId;
+    await requireWorkspace(db, request, ws);
+    const asOf = request.body?.asOf ? new Date(request.body.asOf) : now();
+    const { enqueued } = await sweepDeals(db, { workspaceId: ws, asOf });
+    return reply.code(202).send({ enqueued, asOf: asOf.toISOString() });
   });
 
   api.post('/workspaces/:workspaceId/backtest', {

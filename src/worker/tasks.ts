@@ -6,11 +6,14 @@ import { EVALUATE_DEAL_TASK, pumpSignals } from '../signals/pump.ts';
 import { FLUSH_OUTBOX_TASK, scheduleFlush } from '../writeback/outbox-store.ts';
 import { flushOutbox } from '../writeback/flush-outbox.ts';
 import { crmTargetFor } from '../writeback/crm-target.ts';
+import { sweepDeals } from '../progression/sweep.ts';
 
 const evaluatePayload = z.object({
   workspaceId: z.string(),
   dealId: z.string(),
   trigger: z.enum(['signals', 'time', 'replay']).default('signals'),
+  /** Set by sweeps that move the clock; otherwise the evaluation happens as of now. */
+  asOf: z.iso.datetime({ offset: true }).optional(),
 });
 const flushPayload = z.object({ workspaceId: z.string() });
 
@@ -26,7 +29,11 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
   const now = () => new Date();
   const taskList: TaskList = {
     [EVALUATE_DEAL_TASK]: task(evaluatePayload, async (payload) => {
-      await evaluateDealNow({ db: runtime.db, logger: runtime.logger.child({ workspaceId: payload.workspaceId, dealId: payload.dealId }), now }, payload);
+      const asOf = payload.asOf ? new Date(payload.asOf) : undefined;
+      await evaluateDealNow(
+        { db: runtime.db, logger: runtime.logger.child({ workspaceId: payload.workspaceId, dealId: payload.dealId }), now: asOf ? () => asOf : now },
+        payload,
+      );
     }),
 
     [FLUSH_OUTBOX_TASK]: task(flushPayload, async ({ workspaceId }) => {
@@ -45,6 +52,10 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
       else if (result.failed > 0) await scheduleNextRetry(runtime, workspaceId);
     }),
 
+    sweep: async () => {
+      await sweepDeals(runtime.db, { asOf: now() });
+    },
+
     // The web process pumps right after each webhook; this catches anything a crash left behind.
     'pump-signals': async () => {
       while ((await pumpSignals(runtime.db)).signals > 0);
@@ -52,6 +63,7 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
   };
   const cronItems = parseCronItems([
     { task: 'pump-signals', match: '* * * * *', identifier: 'pump-signals', options: { backfillPeriod: 0, queueName: 'pump' } },
+    { task: 'sweep', match: '*/5 * * * *', identifier: 'sweep', options: { backfillPeriod: 0, queueName: 'sweep' } },
   ]);
   return { taskList, cronItems };
 }
