@@ -7,6 +7,7 @@ import { FLUSH_OUTBOX_TASK, scheduleFlush } from '../writeback/outbox-store.ts';
 import { flushOutbox } from '../writeback/flush-outbox.ts';
 import { crmTargetFor } from '../writeback/crm-target.ts';
 import { sweepDeals } from '../progression/sweep.ts';
+import { hydrateUnseenDeal } from '../progression/hydrate-deal.ts';
 
 const evaluatePayload = z.object({
   workspaceId: z.string(),
@@ -30,10 +31,10 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
   const taskList: TaskList = {
     [EVALUATE_DEAL_TASK]: task(evaluatePayload, async (payload) => {
       const asOf = payload.asOf ? new Date(payload.asOf) : undefined;
-      await evaluateDealNow(
-        { db: runtime.db, logger: runtime.logger.child({ workspaceId: payload.workspaceId, dealId: payload.dealId }), now: asOf ? () => asOf : now },
-        payload,
-      );
+      const logger = runtime.logger.child({ workspaceId: payload.workspaceId, dealId: payload.dealId });
+      const clock = asOf ? () => asOf : now;
+      await hydrateUnseenDeal({ db: runtime.db, logger, crmFor: (ws) => crmTargetFor(runtime, ws), now: clock }, payload.workspaceId, payload.dealId);
+      await evaluateDealNow({ db: runtime.db, logger, now: clock }, payload);
     }),
 
     [FLUSH_OUTBOX_TASK]: task(flushPayload, async ({ workspaceId }) => {

@@ -47,6 +47,18 @@ describe('webhook → signals → engine → HubSpot write-back', async () => {
       return true;
     };
     const inputsOf = (): any[] => sentToHubspot.at(-1)!.body.inputs;
+    // The deal is new to Momentum: it is read from HubSpot first (owner, amount, champion).
+    nock(hubspotApi)
+      .get(`/crm/v3/objects/deals/${dealId}`)
+      .query(true)
+      .reply(200, {
+        id: dealId,
+        properties: { dealname: 'Acme platform', dealstage: 'contractsent', pipeline: 'default', amount: '48000', closedate: '2026-12-31T00:00:00Z', hubspot_owner_id: '77' },
+        associations: { contacts: { results: [{ id: '501', type: 'deal_to_contact' }, { id: '501', type: 'champion' }] } },
+        createdAt: '2026-01-01T00:00:00Z',
+        updatedAt: '2026-11-01T00:00:00Z',
+        archived: false,
+      });
     nock(hubspotApi)
       .post('/crm/v3/objects/deals/batch/update', record('deals'))
       .reply(200, () => ({ status: 'COMPLETE', results: inputsOf().map((i: any) => ({ id: i.id, properties: i.properties })) }))
@@ -61,6 +73,8 @@ describe('webhook → signals → engine → HubSpot write-back', async () => {
     expect(deal.statusCode).toBe(200);
     const view = deal.json();
     expect(view.stage).toBe('closed_won');
+    expect(view.ownerId).toBe('77');
+    expect(view.timeline.filter((e: any) => e.kind === 'signal' && e.origin === 'imported').map((e: any) => e.type)).toEqual(['crm.deal_created', 'stakeholder.added']);
     const won = view.timeline.find((e: any) => e.kind === 'decision' && e.type === 'advance_stage');
     expect(won).toMatchObject({ ruleId: 'adv-esign-completed', playbookVersion: 1, status: 'queued' });
     expect(won.signalIds.length).toBeGreaterThan(0);
@@ -73,6 +87,7 @@ describe('webhook → signals → engine → HubSpot write-back', async () => {
     expect(note.body.inputs[0].properties.hs_note_body).toContain('adv-esign-completed');
     const tasks = sentToHubspot.find((c) => c.path === 'tasks')!;
     expect(tasks.body.inputs.length).toBeGreaterThan(0);
+    expect(tasks.body.inputs[0].properties.hubspot_owner_id).toBe('77');
 
     const outbox = (await t.app.inject({ url: `/api/workspaces/${ws}/outbox`, headers: t.auth })).json();
     expect(outbox.items.length).toBeGreaterThan(0);
