@@ -59,7 +59,13 @@ export async function flushOutbox(deps: FlushDeps, workspaceId: string, options:
   const rows = await claimDueRows(deps.db, workspaceId, { limit: CLAIM_LIMIT, leaseMs: deps.leaseMs ?? 120_000 });
   if (rows.length === 0) return result;
   const settlements: RowSettlement[] = [];
+  // A row whose earlier write may have landed stays marked uncertain until the CRM answers for it:
+  // a failed, rate-limited or postponed lookup must not turn the next attempt into a blind create.
+  const uncertainIds = new Set(rows.filter((row) => row.uncertain).map((row) => row.id));
   const settle = (s: RowSettlement) => {
+    if (uncertainIds.has(s.id) && (s.status === 'pending' || s.status === 'failed') && s.error?.kind !== 'uncertain') {
+      s = { ...s, error: { ...(s.error ?? { message: 'An earlier attempt may have reached the CRM; it is looked up before anything is sent again.' }), kind: 'uncertain' } };
+    }
     settlements.push(s);
     if (s.status === 'sent' || s.status === 'superseded') result.sent += 1;
     else if (s.status === 'dead') result.dead += 1;
