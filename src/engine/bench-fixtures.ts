@@ -94,5 +94,6 @@ export function makeRealisticDeal(seed: number, provider: Provider = 'hubspot'):
     now: applied[applied.length - 1]!.occurredAt,
     trigger: 'signals',
   }).nextState;
-  return { deal: warm, initial, signals, now: new Date(t + HOUR_MS) };
+  // Through JSON, as the worker loads it from its jsonb column.
+  return { deal: JSON.parse(JSON.stringify(warm)) as DealState, initial, signals, now: new Date(t + HOUR_MS) };
 }

@@ -41,7 +41,12 @@ export function emit(ctx: EvalContext, draft: DecisionDraft, anchor: string): bo
   const key = decisionKey(ctx, draft.ruleId, draft.type, anchor);
   if (ctx.state.memory.emitted[key] !== undefined) return false;
   if (recurs(anchor)) writableMemory(ctx, 'emitted')[key] = ctx.nowIso;
-  ctx.decisions.push({ ...draft, key, playbookVersion: ctx.version, at: ctx.nowIso } as Decision);
+  // Drafts are built fresh by each caller, so completing them in place saves a copy.
+  const decision = draft as Decision;
+  decision.key = key;
+  decision.playbookVersion = ctx.version;
+  decision.at = ctx.nowIso;
+  ctx.decisions.push(decision);
   return true;
 }
 

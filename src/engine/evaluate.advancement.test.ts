@@ -181,7 +181,8 @@ describe('stage skipping', () => {
     const r = run([sig('crm.deal_created', at(0), { stage: 'a' }), sig(type, at(1), { documentId: 'x' })], at(1, 1), { playbook: skipPlaybook });
     const moves = r.decisions.filter((d) => d.type === 'advance_stage' || d.type === 'request_approval');
     expect(moves.map((d) => d.type)).toEqual([expected]);
-    const proposal = moves[0]!.type === 'advance_stage' ? moves[0] : moves[0]!.type === 'request_approval' ? moves[0].proposed : undefined;
+    const move = moves[0]!;
+    const proposal = move.type === 'advance_stage' ? move : move.type === 'request_approval' ? move.proposed : undefined;
     expect(proposal && 'skipped' in proposal ? proposal.skipped : null).toEqual(skipped);
     if (expected === 'request_approval') {
       expect(moves[0]!.reason).toMatch(/needs approval/);

@@ -14,7 +14,8 @@ describe('probability', () => {
 
   it('is capped per stage', () => {
     const playbook = tweakedPlaybook((pb) => {
-      pb.rules.find((r) => r.id === 'sig-executive-engaged')!.adjustProbability = 40;
+      const rule = pb.rules.find((r) => r.id === 'sig-executive-engaged');
+      if (rule?.type === 'signal') rule.adjustProbability = 40;
     });
     const sig = signalMaker();
     const signals = [sig('crm.deal_created', at(0), { stage: 'presentationscheduled' }), sig('stakeholder.added', at(1), { contactId: 'c1', seniority: 'executive' })];

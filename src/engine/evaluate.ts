@@ -46,7 +46,13 @@ function partition(deal: DealState, signals: readonly Signal[], nowMs: number, l
     freshIds.add(sig.id);
     fresh.push(sig);
   }
-  fresh.sort(compareSignals);
+  // Callers pass signals in time order; sort only when they did not.
+  for (let i = 1; i < fresh.length; i++) {
+    if (compareSignals(fresh[i - 1]!, fresh[i]!) > 0) {
+      fresh.sort(compareSignals);
+      break;
+    }
+  }
   return { applied, fresh };
 }
 
@@ -122,19 +128,22 @@ function handleEvents(ctx: EvalContext, sig: Signal, events: MirrorEvent[], hist
   }
 }
 
+/** A copy keeping entries at or after `from`; rebuilt rather than `delete`d, which slows objects down. */
+function keepSince(record: Record<string, string>, from: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key in record) if (record[key]! >= from) out[key] = record[key]!;
+  return out;
+}
+
 function pruneMemory(ctx: EvalContext, lateMs: number): void {
   const mem = ctx.state.memory;
   if (mem.watermark !== null && ctx.copied.has('memory.recentSignalIds')) {
-    const keepFrom = new Date(Date.parse(mem.watermark) - lateMs).toISOString();
-    const ids = mem.recentSignalIds;
-    for (const id in ids) if (ids[id]! < keepFrom) delete ids[id];
+    mem.recentSignalIds = keepSince(mem.recentSignalIds, toIso(Date.parse(mem.watermark) - lateMs));
   }
   const windowStart = ctx.touchWindowStartIso;
   if (mem.touches.length > 0 && mem.touches[0]! < windowStart) mem.touches = mem.touches.filter((t) => t >= windowStart);
   if (ctx.decisions.length > 0 && Object.keys(mem.emitted).length > 64) {
-    const cutoff = toIso(ctx.nowMs - EMITTED_RETENTION_DAYS * DAY_MS);
-    const emitted = writableMemory(ctx, 'emitted');
-    for (const key in emitted) if (emitted[key]! < cutoff) delete emitted[key];
+    mem.emitted = keepSince(mem.emitted, toIso(ctx.nowMs - EMITTED_RETENTION_DAYS * DAY_MS));
   }
 }
 
