@@ -10,6 +10,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import { registerErrorHandling } from './error-handler.ts';
+import { sampleQueueDepth } from '../platform/queue-depth.ts';
 import { registerHealthRoutes, type WorkerStatus } from './health-routes.ts';
 import { requireAdminToken } from './admin-auth.ts';
 import { workspaceRoutes } from '../workspaces/workspace-routes.ts';
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    await sampleQueueDepth(deps.db, deps.metrics);
     void reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createTestApp } from '../support/app.ts';
 import { createAdminToken, revokeAdminToken } from '../../src/workspaces/admin-tokens.ts';
@@ -67,6 +68,13 @@ describe('HTTP foundation', async () => {
     const res = await t.app.inject('/metrics');
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('momentum_http_request_duration_seconds_bucket');
+  });
+
+  it('reports waiting jobs per task as queue depth', async () => {
+    await sql`select graphile_worker.add_job('metrics-probe', '{}'::json, run_at := now() + interval '1 hour')`.execute(t.db);
+    await sql`select graphile_worker.add_job('metrics-probe', '{}'::json, run_at := now() + interval '1 hour')`.execute(t.db);
+    const res = await t.app.inject('/metrics');
+    expect(res.body).toContain('momentum_queue_jobs{task="metrics-probe"} 2');
   });
 
   describe('admin authentication', () => {
