@@ -1,5 +1,6 @@
 import type { Signal, SignalType } from '../signals/catalogue.ts';
 import { evaluateDeal } from './evaluate.ts';
+import { compilePlaybook } from './playbook/compile.ts';
 import { defaultPlaybook } from './playbook/default-playbook.ts';
 import { initialDealState } from './state.ts';
 import { DAY_MS, HOUR_MS } from './time.ts';
@@ -96,4 +97,29 @@ export function makeRealisticDeal(seed: number, provider: Provider = 'hubspot'):
   }).nextState;
   // Through JSON, as the worker loads it from its jsonb column.
   return { deal: JSON.parse(JSON.stringify(warm)) as DealState, initial, signals, now: new Date(t + HOUR_MS) };
+}
+
+export interface EvaluationRate {
+  evaluations: number;
+  perSecond: number;
+}
+
+/**
+ * Evaluates the given deals round-robin for about `durationMs` and reports evaluations per second.
+ * `cold` starts every evaluation from the empty state (the whole history at once) instead of the
+ * steady-state deal. Reads the clock, so it belongs to benchmarks, never to the engine.
+ */
+export function measureEvaluationRate(deals: readonly BenchDeal[], durationMs: number, cold = false): EvaluationRate {
+  const playbook = compilePlaybook(defaultPlaybook());
+  let evaluations = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  while (elapsed < durationMs) {
+    for (const d of deals) {
+      evaluateDeal({ deal: cold ? d.initial : d.deal, signals: d.signals, playbook, playbookVersion: 'bench', now: d.now, trigger: 'signals' });
+      evaluations += 1;
+    }
+    elapsed = performance.now() - start;
+  }
+  return { evaluations, perSecond: Math.round((evaluations / elapsed) * 1000) };
 }

@@ -46,8 +46,9 @@ function followUp(ctx: EvalContext): void {
   const s = ctx.state;
   const mode = rule ? liveMode(rule.mode) : null;
   if (!rule || !mode || s.memory.sequence !== null) return;
+  // The rule keeps a live conversation going; cold prospecting before any reply is not one.
   const last = s.lastActivityAt;
-  if (last === null) return;
+  if (last === null || s.lastBuyerResponseAt === null) return;
   const policy = ctx.pb.playbook.policies.cadence.followUp;
   const quietMs = ctx.nowMs - Date.parse(last);
   if (quietMs <= policy.afterHours * HOUR_MS || hasUpcomingNextStep(ctx)) return;

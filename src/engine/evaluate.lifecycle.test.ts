@@ -129,7 +129,11 @@ describe('history and echoes never act', () => {
 describe('follow-up cadence', () => {
   it('applies the 48-hour rule as a task for the rep', () => {
     const sig = signalMaker();
-    const signals = [sig('crm.deal_created', at(0), { stage: 'appointmentscheduled', closeDate: '2025-06-30' }), sig('activity.email', at(1), { direction: 'outbound' })];
+    const signals = [
+      sig('crm.deal_created', at(0), { stage: 'appointmentscheduled', closeDate: '2025-06-30' }),
+      sig('activity.email', at(0, 2), { direction: 'inbound' }),
+      sig('activity.email', at(1), { direction: 'outbound' }),
+    ];
     expect(byRule(run(signals, at(3)).decisions, 'cad-48-hour')).toEqual([]);
     const r = run(signals, at(3, 1));
     expect(ofType(byRule(r.decisions, 'cad-48-hour'), 'create_task').map((t) => [t.task.subject, t.task.dueAt])).toEqual([
@@ -137,10 +141,17 @@ describe('follow-up cadence', () => {
     ]);
   });
 
+  it('is not for cold prospecting before the buyer ever replied', () => {
+    const sig = signalMaker();
+    const signals = [sig('crm.deal_created', at(0), { stage: 'appointmentscheduled', closeDate: '2025-06-30' }), sig('activity.email', at(1), { direction: 'outbound' })];
+    expect(byRule(run(signals, at(4)).decisions, 'cad-48-hour')).toEqual([]);
+  });
+
   it('a dated next step counts as momentum', () => {
     const sig = signalMaker();
     const signals = [
       sig('crm.deal_created', at(0), { stage: 'appointmentscheduled', closeDate: '2025-06-30' }),
+      sig('activity.email', at(0, 2), { direction: 'inbound' }),
       sig('activity.email', at(1), { direction: 'outbound' }),
       sig('milestone.next_step_agreed', at(1, 1), { date: '2025-03-20' }),
     ];

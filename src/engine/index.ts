@@ -19,5 +19,5 @@ export { parsePlaybook, validatePlaybook, playbookJsonSchema, type ParseResult, 
 export { defaultPlaybook, defaultPlaybookText } from './playbook/default-playbook.ts';
 export { playbookSchema, type Playbook, type Rule, type Stage, type Condition, type Mode, type Role, type AlertTier } from './playbook/schema.ts';
 export { addBusinessDays } from './business-days.ts';
-export { makeRealisticDeal, type BenchDeal } from './bench-fixtures.ts';
+export { makeRealisticDeal, measureEvaluationRate, type BenchDeal, type EvaluationRate } from './bench-fixtures.ts';
 export type * from './types.ts';
