@@ -288,3 +288,34 @@ describe('every progression rule proposes its own target', () => {
     expect(r.decisions.filter((d) => d.type === 'suggest' || d.type === 'request_approval' || d.type === 'advance_stage')).toEqual([]);
   });
 });
+
+describe('"advance if ready" signal rules', () => {
+  // Discovery work done while the deal was still Identified, then the rep moves it to Discovery.
+  function readyInDiscovery() {
+    const sig = signalMaker();
+    const signals = [
+      sig('crm.deal_created', at(0), { stage: 'Prospecting' }),
+      sig('milestone.pain_documented', at(1)),
+      sig('conversation.budget_mentioned', at(1, 1), { amount: 20000 }),
+      sig('conversation.timeline_mentioned', at(1, 2)),
+      sig('stakeholder.added', at(1, 3), { contactId: 'c-eb', role: 'economic_buyer' }),
+      sig('milestone.next_step_agreed', at(1, 4)),
+      sig('activity.call', at(2), { durationMinutes: 45 }),
+      sig('activity.email', at(2, 1), { direction: 'inbound' }),
+      sig('activity.email', at(2, 2), { direction: 'outbound' }),
+      sig('crm.stage_changed', at(3), { stage: 'Qualification' }),
+    ];
+    const deal = { ...run([], at(0)).nextState, provider: 'salesforce' as const };
+    return { sig, signals, deal: run(signals, at(3, 1), { deal }).nextState };
+  }
+
+  it.each([
+    ['conversation.timeline_mentioned', { date: '2025-05-30' }, 'sig-timeline-ready'],
+    ['conversation.competitor_mentioned', { competitor: 'Rival' }, 'sig-competitor-engaged'],
+  ] as const)('%s advances a ready deal (%s)', (type, payload, ruleId) => {
+    const { sig, signals, deal } = readyInDiscovery();
+    expect(deal.stage).toBe('discovery');
+    const r = run([...signals, sig(type, at(4), payload)], at(4, 1), { deal });
+    expect(ofType(r.decisions, 'advance_stage').map((d) => [d.ruleId, d.fromStage, d.toStage, d.crmStage])).toEqual([[ruleId, 'discovery', 'qualified', 'Value Proposition']]);
+  });
+});
