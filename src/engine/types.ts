@@ -277,6 +277,10 @@ export interface EvaluationInput {
   playbook: CompiledPlaybook | Playbook;
   playbookVersion: string;
   now: Date | IsoInstant;
+  /**
+   * Why the caller evaluates (for its records). The engine behaves the same for every trigger:
+   * new signals are always applied and time-based checks always run against `now`.
+   */
   trigger: Trigger;
   options?: EvaluationOptions | undefined;
 }
