@@ -15,6 +15,19 @@ export interface DeliveryToStore {
   rejectedReason?: string;
 }
 
+/**
+ * Postgres text and jsonb cannot hold U+0000, but a verified vendor body can (a JSON "\u0000", or a
+ * parser message quoting a NUL byte). It is stored as U+FFFD so the delivery is kept, not a 500.
+ */
+function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '\uFFFD') as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [withoutNul(key), withoutNul(item)])) as T;
+  }
+  return value;
+}
+
 export interface StoredDelivery {
   id: string;
   status: DeliveryStatus;
@@ -31,13 +44,14 @@ export interface StoredDelivery {
  * recorded as a duplicate, without its body (the original holds it).
  */
 export async function storeDelivery(db: Database, delivery: DeliveryToStore): Promise<StoredDelivery> {
-  const events = delivery.events.map((event) => ({
+  const events = withoutNul(delivery.events.map((event) => ({
     vendor_event_id: event.vendorEventId,
     event_type: event.eventType,
     outcome: event.outcome,
     reason: event.reason ?? null,
-  }));
-  const signals = delivery.events.flatMap((event) =>
+  })));
+  const rejectedReason = delivery.rejectedReason === undefined ? null : withoutNul(delivery.rejectedReason);
+  const signals = withoutNul(delivery.events.flatMap((event) =>
     event.signals.map((signal) => ({
       event_id: event.vendorEventId,
       deal_id: signal.dealId,
@@ -47,7 +61,7 @@ export async function storeDelivery(db: Database, delivery: DeliveryToStore): Pr
       payload: signal.payload,
       dedupe_key: signal.dedupeKey,
     })),
-  );
+  ));
   const result = await sql<{ id: string; status: DeliveryStatus; event_count: number; signal_count: number }>`
     with delivery as (
       select nextval(pg_get_serial_sequence('deliveries', 'id')) as id
@@ -78,13 +92,13 @@ export async function storeDelivery(db: Database, delivery: DeliveryToStore): Pr
     ),
     outcome as (
       select case
-               when ${delivery.rejectedReason ?? null}::text is not null then 'rejected'
+               when ${rejectedReason}::text is not null then 'rejected'
                when ${events.length}::int > 0 and new_events = 0 then 'duplicate'
                when any_accepted then 'accepted'
                when any_unattributed then 'unattributed'
                else 'ignored'
              end as status,
-             coalesce(${delivery.rejectedReason ?? null}::text, first_reason) as reason,
+             coalesce(${rejectedReason}::text, first_reason) as reason,
              new_events
       from summary
     )
@@ -109,8 +123,8 @@ export async function storeReplayedEvents(
   delivery: { workspaceId: string; source: WebhookSourceName; id: string },
   events: NormalizedEvent[],
 ): Promise<{ newEvents: number; newSignals: number }> {
-  const eventRows = events.map((e) => ({ vendor_event_id: e.vendorEventId, event_type: e.eventType, outcome: e.outcome, reason: e.reason ?? null }));
-  const signalRows = events.flatMap((event) =>
+  const eventRows = withoutNul(events.map((e) => ({ vendor_event_id: e.vendorEventId, event_type: e.eventType, outcome: e.outcome, reason: e.reason ?? null })));
+  const signalRows = withoutNul(events.flatMap((event) =>
     event.signals.map((s) => ({
       deal_id: s.dealId,
       type: s.type,
@@ -119,7 +133,7 @@ export async function storeReplayedEvents(
       payload: s.payload,
       dedupe_key: s.dedupeKey,
     })),
-  );
+  ));
   // Unlike first receipt, signals of events already in the ledger are offered again: a replay
   // after a fix may produce signals the first pass missed. Their dedupe keys keep them unique.
   const result = await sql<{ new_events: number; new_signals: number }>`
