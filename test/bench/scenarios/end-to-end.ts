@@ -1,0 +1,110 @@
+import { sql } from 'kysely';
+import { initialDealState } from '../../../src/engine/state.ts';
+import { hubspotEvent, hubspotTestSecret, signedHubspotRequest } from '../../../src/integrations/hubspot/fixtures.ts';
+import { buildApp } from '../../../src/http/app.ts';
+import { putSourceConfig } from '../../../src/ingest/source-config-store.ts';
+import { webhookAdapter } from '../../../src/integrations/registry.ts';
+import { connectWorkspaceToHubspot } from '../support/connection.ts';
+import { startFakeHubspot } from '../support/fake-hubspot.ts';
+import { benchRuntime } from '../support/runtime.ts';
+import type { Row, Scenario } from '../support/scenario.ts';
+import { percentile, round, sleep, waitFor } from '../support/stats.ts';
+import { startBenchWorker } from '../support/worker.ts';
+
+const WORKSPACE = 'bench-e2e';
+
+/**
+ * Webhook received → CRM write issued, on one node: the real app (listening on loopback), a real
+ * worker (concurrency 8) and the fake HubSpot, all in this process. Each delivery is a rep moving a
+ * new deal to another stage, which the default playbook answers with stage-entry tasks; latency
+ * is from sending the webhook to the fake HubSpot receiving that deal's first write.
+ */
+export const endToEndScenario: Scenario = {
+  name: 'end-to-end',
+  description: 'Webhook → CRM write latency at a steady signal rate, real app + worker + fake HubSpot under its rate limit',
+  async run(ctx) {
+    const database = await ctx.createDatabase('e2e', 20);
+    const rt = benchRuntime(database);
+    const fake = await startFakeHubspot();
+    const app = await buildApp({ config: rt.config, db: rt.db, pool: rt.pool, logger: rt.logger, metrics: rt.metrics, secretBox: rt.secretBox });
+    const worker = await startBenchWorker(rt, 8);
+    try {
+      await connectWorkspaceToHubspot(rt, WORKSPACE, fake.url);
+      await putSourceConfig(rt.db, rt.secretBox, webhookAdapter('hubspot')!, WORKSPACE, { clientSecrets: [hubspotTestSecret], appId: 54321, portalId: 62515 });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const address = app.server.address();
+      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/webhooks/hubspot`;
+
+      const rate = ctx.quick ? 200 : 500;
+      const seconds = ctx.quick ? 5 : 10;
+      // Deals Momentum already knows (the steady state): an unseen deal is first read from the CRM.
+      const known = Array.from({ length: rate * seconds }, (_, i) => String(80_000_000 + i));
+      for (let i = 0; i < known.length; i += 2000) {
+        const rows = known.slice(i, i + 2000).map((id) => ({ id, state: initialDealState(id, 'hubspot') }));
+        await sql`
+          insert into deals (workspace_id, deal_id, provider, state)
+          select ${WORKSPACE}, r.id, 'hubspot', r.state from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id text, state jsonb)
+        `.execute(rt.db);
+      }
+      const sentAt = new Map<string, number>();
+      let failed = 0;
+      let eventId = 5_000_000;
+      const inFlight: Promise<void>[] = [];
+      const send = (dealId: string) => {
+        const now = Date.now();
+        const raw = signedHubspotRequest({
+          body: [hubspotEvent({ eventId: eventId++, objectId: Number(dealId), propertyName: 'dealstage', propertyValue: 'qualifiedtobuy', occurredAt: now - 500 })],
+          timestamp: now,
+        });
+        const headers = Object.fromEntries(Object.entries(raw.headers).filter((e): e is [string, string] => e[1] !== undefined));
+        sentAt.set(dealId, performance.now());
+        inFlight.push(
+          fetch(url, { method: 'POST', headers, body: new Uint8Array(raw.rawBody) }).then(
+            async (r) => {
+              await r.arrayBuffer();
+              if (r.status !== 200) failed += 1;
+            },
+            () => {
+              failed += 1;
+            },
+          ),
+        );
+      };
+
+      // Open loop: a tick every 10 ms sends what the schedule says is due, whatever the answers do.
+      const total = rate * seconds;
+      const t0 = performance.now();
+      let sent = 0;
+      while (sent < total) {
+        const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+        while (sent < due) send(String(80_000_000 + sent++));
+        await sleep(10);
+      }
+      const sendMs = performance.now() - t0;
+      await Promise.all(inFlight);
+      const firstWrite = () => {
+        const first = new Map<string, number>();
+        for (const w of fake.stats.writes) if (!first.has(w.dealId)) first.set(w.dealId, w.at);
+        return first;
+      };
+      await waitFor(() => firstWrite().size >= sentAt.size, 15_000, 200);
+      const first = firstWrite();
+      const latencies = [...sentAt].filter(([deal]) => first.has(deal)).map(([deal, at]) => first.get(deal)! - at);
+      ctx.log(`sent ${sent} in ${round(sendMs / 1000, 1)} s; ${latencies.length} deals written; ${fake.stats.requests} CRM calls, ${fake.stats.rateLimited} 429s`);
+      const rows: Row[] = [
+        { metric: 'offered rate', value: round(sent / (sendMs / 1000)), unit: 'signals/s', note: `${sent} deliveries, ${failed} failed` },
+        { metric: 'deals with a CRM write', value: latencies.length, unit: `of ${sent}`, note: `${fake.stats.taskRecords} tasks, ${fake.stats.noteRecords} notes, ${fake.stats.dealRecords} deal updates in ${fake.stats.requests} calls` },
+        { metric: 'webhook → CRM write p50', value: round(percentile(latencies, 50), 1), unit: 'ms', target: { op: '<=', value: 100 } },
+        { metric: 'webhook → CRM write p99', value: round(percentile(latencies, 99), 1), unit: 'ms', target: { op: '<=', value: 250 } },
+        { metric: 'CRM 429 answers', value: fake.stats.rateLimited, unit: '', target: { op: '<=', value: 0 }, note: `calls by route: ${JSON.stringify(fake.stats.byRoute)}` },
+        { metric: 'job errors', value: [...worker.errors.values()].reduce((a, b) => a + b, 0), unit: '', note: worker.firstError ?? '' },
+      ];
+      return rows;
+    } finally {
+      await worker.stop();
+      await app.close();
+      await fake.close();
+      await database.close();
+    }
+  },
+};
