@@ -5,7 +5,7 @@ import { CrmError, isCrmError } from '../crm/errors.ts';
 import type { BatchResult, CrmClient, DealFieldUpdate } from '../crm/types.ts';
 import { acquireCall, pauseBucket, recordDailyUsage, type RateLimits } from './rate-limiter.ts';
 import { claimDueRows, settleRows, type OutboxRow, type RowSettlement } from './outbox-store.ts';
-import { retryDelayMs, MAX_ATTEMPTS } from './retry-policy.ts';
+import { retryDelayMs, MAX_ATTEMPTS, UNCERTAIN_RETRY_MIN_MS } from './retry-policy.ts';
 
 export interface CrmTarget {
   client: CrmClient;
@@ -75,7 +75,11 @@ export async function flushOutbox(deps: FlushDeps, workspaceId: string, options:
     const json = isCrmError(error) ? error.toJSON() : { kind: 'transient', message: error.message };
     const permanent = isCrmError(error) && !error.retryable && error.kind !== 'auth';
     if (permanent || row.attempts >= MAX_ATTEMPTS) settle({ id: row.id, status: 'dead', error: json });
-    else settle({ id: row.id, status: 'failed', error: json, nextAttemptAt: new Date(Date.now() + retryDelayMs(row.attempts, random)) });
+    else {
+      const delay = retryDelayMs(row.attempts, random);
+      const wait = json.kind === 'uncertain' ? Math.max(delay, UNCERTAIN_RETRY_MIN_MS) : delay;
+      settle({ id: row.id, status: 'failed', error: json, nextAttemptAt: new Date(Date.now() + wait) });
+    }
   };
 
   const calls = planCalls(rows, target.client.maxBatchSize, settle);
