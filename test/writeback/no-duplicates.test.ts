@@ -124,9 +124,12 @@ describe('no duplicate CRM writes', async () => {
     await queueWrites(t, ws, '120', [taskWrite('s-1')]);
     nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create').replyWithError(socketDropped());
 
+    const before = Date.now();
     expect(await flush(ws)).toMatchObject({ calls: 1, failed: 1 });
     const [uncertain] = await outboxRows(t, ws);
     expect(uncertain).toMatchObject({ status: 'failed', attempts: 1, last_error: expect.objectContaining({ kind: 'uncertain', code: 'ECONNRESET' }) });
+    // HubSpot's search shows a new task only after a few seconds: looking too soon could miss it.
+    expect(uncertain!.next_attempt_at.getTime()).toBeGreaterThanOrEqual(before + 5_000);
 
     await makeDue(ws);
     const created = recorder();
