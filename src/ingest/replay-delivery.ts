@@ -50,6 +50,14 @@ export async function replayDelivery(db: Database, box: SecretBox, workspaceId: 
       .where('workspace_id', '=', workspaceId)
       .where('id', '=', deliveryId)
       .execute();
+  } else if (stored.newEvents > 0 || stored.newSignals > 0) {
+    // Whatever the replay added now points at this delivery; its counters must say so.
+    await db
+      .updateTable('deliveries')
+      .set((eb) => ({ event_count: eb('event_count', '+', stored.newEvents), signal_count: eb('signal_count', '+', stored.newSignals) }))
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', deliveryId)
+      .execute();
   }
   return { kind: 'replayed', status, events: normalized.events.length, ...stored };
 }
