@@ -73,6 +73,8 @@ async function main(): Promise<void> {
 
   const stored = await storedStatuses(api, run, sent.length);
   const writes = await shadowWrites(api, run, scenario);
+  console.log(dim('Decisions carry the time the engine made them. Weeks of history arrived within seconds and each deal was'));
+  console.log(dim('evaluated as of now after each delivery, so time rules (stalls, re-engagement) also fired on partial histories.'));
   const byId = new Map(writes.map((item) => [item.id, item]));
   for (const deal of scenario.deals) printDealTimeline(deal, views.get(deal.id), byId);
   printSummary({ workspaceId: options.workspace, runTag: run.runTag, deals: scenario.deals, views, sent, stored, shadowWrites: writes });
@@ -80,7 +82,9 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   if (error instanceof UsageError) {
-    if (error.message) console.error(bad(error.message));
+    // An empty message is --help: the usage on stdout, and success.
+    if (!error.message) return console.log(usage);
+    console.error(bad(error.message));
     console.error(usage);
     process.exitCode = 2;
   } else if (error instanceof DemoError) {

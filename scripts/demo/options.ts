@@ -38,6 +38,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOption
   if (values.help) throw new UsageError('');
   const token = values.token ?? env.MOMENTUM_TOKEN;
   if (!token) throw new UsageError('An admin token is needed: --token <token> or MOMENTUM_TOKEN.');
+  if (!/^[\x21-\x7e]+$/.test(token)) throw new UsageError('The admin token is one word (mtm_…): check what was pasted.');
   if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(values.workspace)) {
     throw new UsageError(`--workspace "${values.workspace}": 1–63 lowercase letters, digits, "-" or "_".`);
   }

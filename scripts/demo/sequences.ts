@@ -111,10 +111,10 @@ function initech(run: DemoRun, deal: DemoDeal): Delivery[] {
 
 function globex(run: DemoRun, deal: DemoDeal): Delivery[] {
   return [
-    hubspotDelivery(run, deal, daysAgo(run, 78.0), 'deal created (Qualified, $30,000)', newHubspotDeal(deal, {
+    hubspotDelivery(run, deal, daysAgo(run, 77.0), 'deal created (Qualified, $30,000)', newHubspotDeal(deal, {
       stage: 'qualifiedtobuy', amount: 30_000, closeDate: dateFromNow(run, -12), ownerId,
     })),
-    hubspotDelivery(run, deal, daysAgo(run, 77.6), 'contact associated', [hubspotEvents.contact(deal, hubspotContact(run, 5))]),
+    hubspotDelivery(run, deal, daysAgo(run, 76.6), 'contact associated', [hubspotEvents.contact(deal, hubspotContact(run, 5))]),
     gongDelivery(run, deal, daysAgo(run, 74.0), {
       title: 'Globex | Renewal check-in', minutes: 22,
       parties: [rep, { name: 'Lee Novak', title: 'Procurement Manager', affiliation: 'External' }],
