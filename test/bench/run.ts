@@ -71,6 +71,13 @@ function printTable(results: ScenarioResult[]): void {
 
 async function main(): Promise<void> {
   const { quick, names } = parseArgs(process.argv.slice(2));
+  // A library's stray rejection (e.g. a queue runner's late batch after a pool timeout) is
+  // recorded against the scenario running at the time instead of killing the whole run.
+  const stray: string[] = [];
+  process.on('unhandledRejection', (reason) => {
+    stray.push(String((reason as Error)?.stack ?? reason));
+    console.error(`[bench] unhandled rejection: ${String((reason as Error)?.message ?? reason)}`);
+  });
   const selected = names.length === 0 ? scenarios : scenarios.filter((s) => names.includes(s.name));
   const startedAt = new Date();
   const log = (message: string) => console.error(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)}s] ${message}`);
@@ -83,8 +90,10 @@ async function main(): Promise<void> {
     for (const scenario of selected) {
       const t0 = performance.now();
       log(`▶ ${scenario.name}`);
+      stray.length = 0;
       try {
         const rows = await scenario.run({ quick, createDatabase: server.createDatabase, log: (m) => log(`  ${m}`) });
+        if (stray.length > 0) throw new Error(`unhandled rejection during the scenario: ${stray[0]!.split('\n')[0]}`);
         results.push({ name: scenario.name, description: scenario.description, seconds: (performance.now() - t0) / 1000, rows });
       } catch (error) {
         log(`✖ ${scenario.name}: ${(error as Error).stack ?? String(error)}`);

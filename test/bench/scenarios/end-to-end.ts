@@ -23,7 +23,7 @@ export const endToEndScenario: Scenario = {
   name: 'end-to-end',
   description: 'Webhook → CRM write latency at a steady signal rate, real app + worker + fake HubSpot under its rate limit',
   async run(ctx) {
-    const database = await ctx.createDatabase('e2e', 20);
+    const database = await ctx.createDatabase('e2e', 24);
     const rt = benchRuntime(database);
     const fake = await startFakeHubspot();
     const app = await buildApp({ config: rt.config, db: rt.db, pool: rt.pool, logger: rt.logger, metrics: rt.metrics, secretBox: rt.secretBox });

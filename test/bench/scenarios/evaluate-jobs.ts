@@ -35,7 +35,9 @@ export const evaluateJobsScenario: Scenario = {
   name: 'evaluate-jobs',
   description: 'evaluate-deal jobs end to end (load deal + ≈50 signals, decide, store) through a real graphile-worker, concurrency 8',
   async run(ctx) {
-    const database = await ctx.createDatabase('evaluate_jobs', CONCURRENCY + 4);
+    // graphile-worker runs its own queries (fetch, complete, LISTEN) on the same pool as the tasks'
+    // transactions; with too few spare connections its batched completion can time out.
+    const database = await ctx.createDatabase('evaluate_jobs', CONCURRENCY * 2 + 4);
     const rt = benchRuntime(database);
     try {
       const count = ctx.quick ? 1000 : 2000;
