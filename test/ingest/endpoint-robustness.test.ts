@@ -103,19 +103,22 @@ describe('webhook endpoints under hostile input', async () => {
     });
 
     it('never answers 5xx to a validly signed body, whatever it holds, and never half-writes', async () => {
+      // One query per run: the count is carried over from the previous run.
+      let stored = (await ledgerHead()).n;
       await fc.assert(
         fc.asyncProperty(mutatedBody(vendor.validBody), async (body) => {
-          const before = await ledgerHead();
           const res = await send(t, await vendor.sign(ws, body));
           const after = await ledgerHead();
+          const before = stored;
+          stored = after.n;
           // Salesforce checks the org id a verified sender claims: a mutated one is a refusal.
           const orgRefusal = vendor.source === 'salesforce' && res.statusCode === 401 && res.body.includes('OrganizationId');
           if (orgRefusal) {
-            expect(after.n).toBe(before.n);
+            expect(after.n).toBe(before);
             return;
           }
           expect([200, 400], `${res.statusCode} ${res.body}`).toContain(res.statusCode);
-          expect(after.n).toBe(before.n + 1);
+          expect(after.n).toBe(before + 1);
           expect(after.last === 'rejected').toBe(res.statusCode === 400);
         }),
         { numRuns: runs },
