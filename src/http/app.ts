@@ -20,9 +20,12 @@ import { deliveryRoutes } from '../ingest/delivery-routes.ts';
 import { SignalPump } from '../signals/pump.ts';
 import { connectionRoutes } from '../writeback/connection-routes.ts';
 import { writebackRoutes } from '../writeback/writeback-routes.ts';
+import { alertRoutes } from '../alerts/alert-routes.ts';
+import { peopleRoutes } from '../people/people-routes.ts';
 import { playbookRoutes } from '../progression/playbook-routes.ts';
 import { dealRoutes } from '../progression/deal-routes.ts';
 import { replayRoutes } from '../progression/replay-routes.ts';
+import { dealInputRoutes } from '../progression/deal-input-routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -105,7 +108,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(playbookRoutes, crm);
     await api.register(dealRoutes, { db: deps.db });
     await api.register(replayRoutes, { db: deps.db, now });
+    await api.register(dealInputRoutes, { db: deps.db, onSignalsStored: pump.nudge, now });
     await api.register(writebackRoutes, { db: deps.db, now });
+    await api.register(alertRoutes, { db: deps.db, secretBox: deps.secretBox, now });
+    await api.register(peopleRoutes, { db: deps.db });
   }, { prefix: '/api' });
 
   return app;

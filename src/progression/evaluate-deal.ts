@@ -10,6 +10,7 @@ import { planActions } from '../writeback/plan-actions.ts';
 import { enqueueWrites, scheduleFlush } from '../writeback/outbox-store.ts';
 import { closeObsoleteApprovals, DEFAULT_APPROVAL_TTL_MS, openApproval } from '../writeback/approvals.ts';
 import { currentPlaybook } from './playbook-store.ts';
+import { openAlert } from '../alerts/open-alert.ts';
 
 export interface EvaluateDealDeps {
   db: Database;
@@ -97,7 +98,7 @@ function isClosed(pb: { stageByKey: Map<string, { stage: { closed?: unknown } }>
 }
 
 /** The CRM the deal lives in: the workspace's connection, else the source of its CRM signals. */
-async function providerFor(tx: Tx, workspaceId: string, dealId: string): Promise<Provider> {
+export async function providerFor(tx: Tx, workspaceId: string, dealId: string): Promise<Provider> {
   const connection = await tx.selectFrom('connections').select('provider').where('workspace_id', '=', workspaceId).executeTakeFirst();
   if (connection) return connection.provider;
   const crmSignal = await tx
@@ -157,6 +158,10 @@ async function storeDecisions(
     if (plan.needsApproval) {
       await openApproval(tx, { workspaceId: input.workspaceId, dealId: input.dealId, decisionId, expiresAt: new Date(input.now.getTime() + DEFAULT_APPROVAL_TTL_MS) });
       approvals += 1;
+    }
+    // The alert and its first deliveries commit with the decision; the dispatcher sends them.
+    if (decision.type === 'raise_alert') {
+      await openAlert(tx, { workspaceId: input.workspaceId, dealId: input.dealId, decisionId, decision, deal: input.deal, now: input.now });
     }
   }
   if (plans.some(({ decision }) => stageDecisionTypes.has(decision.type))) {
