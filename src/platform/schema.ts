@@ -186,6 +186,105 @@ export interface CrmRateLimitsTable {
   updated_at: UpdatedAt;
 }
 
+export interface PeopleTable {
+  workspace_id: string;
+  owner_id: string;
+  name: string | null;
+  email: string | null;
+  manager_id: string | null;
+  time_zone: string | null;
+  working_days: number[] | null;
+  work_start: string | null;
+  work_end: string | null;
+  out_of_office: Json<Array<{ from: string; to: string }>>;
+  slack_user_id: string | null;
+  source: 'api' | 'crm';
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface AlertingSettingsTable {
+  workspace_id: string;
+  slack_webhook: string | null;
+  slack_last_sent_at: Date | null;
+  slack_last_error: Json<Record<string, unknown>> | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type AlertState = 'open' | 'acknowledged' | 'escalated' | 'resolved' | 'suppressed';
+
+export interface AlertsTable {
+  workspace_id: string;
+  id: BigId;
+  deal_id: string;
+  decision_id: string;
+  key: string;
+  rule_id: string;
+  tier: 'critical' | 'warning' | 'opportunity';
+  alert_type: string;
+  reason: string;
+  recipients: string[];
+  owner_id: string | null;
+  state: AlertState;
+  state_reason: string | null;
+  requires_ack: boolean;
+  rung: Generated<number>;
+  flags: Generated<string[]>;
+  opened_at: Date | string;
+  next_escalation_at: Date | string | null;
+  acknowledged_at: Date | string | null;
+  acknowledged_by: string | null;
+  resolved_at: Date | string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type AlertDeliveryStatus = 'pending' | 'waiting' | 'queued' | 'retrying' | 'sent' | 'dead' | 'shadow' | 'skipped' | 'folded' | 'digested';
+
+export interface AlertDeliveriesTable {
+  workspace_id: string;
+  id: BigId;
+  alert_id: string;
+  deal_id: string;
+  rung: number;
+  channel: 'crm_task' | 'slack' | 'digest';
+  recipient_id: string | null;
+  recipient_role: string | null;
+  dedupe_key: string;
+  status: AlertDeliveryStatus;
+  detail: string | null;
+  due_at: Date | string;
+  payload: Json<Record<string, unknown>> | null;
+  outbox_key: string | null;
+  digest_id: string | null;
+  attempts: Generated<number>;
+  next_attempt_at: Date | string | null;
+  last_error: Json<Record<string, unknown>> | null;
+  handled_at: Date | string | null;
+  sent_at: Date | string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface AlertDigestsTable {
+  workspace_id: string;
+  id: BigId;
+  recipient_id: string;
+  local_date: string;
+  via: 'slack' | 'crm_task';
+  item_count: number;
+  payload: Json<Record<string, unknown>>;
+  status: 'queued' | 'retrying' | 'sent' | 'dead' | 'shadow';
+  outbox_key: string | null;
+  attempts: Generated<number>;
+  next_attempt_at: Date | string | null;
+  last_error: Json<Record<string, unknown>> | null;
+  sent_at: Date | string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export interface DB {
   workspaces: WorkspacesTable;
   admin_tokens: AdminTokensTable;
@@ -200,4 +299,9 @@ export interface DB {
   outbox: OutboxTable;
   approvals: ApprovalsTable;
   crm_rate_limits: CrmRateLimitsTable;
+  people: PeopleTable;
+  alerting_settings: AlertingSettingsTable;
+  alerts: AlertsTable;
+  alert_deliveries: AlertDeliveriesTable;
+  alert_digests: AlertDigestsTable;
 }

@@ -8,6 +8,7 @@ import { flushOutbox } from '../writeback/flush-outbox.ts';
 import { crmTargetFor } from '../writeback/crm-target.ts';
 import { sweepDeals } from '../progression/sweep.ts';
 import { hydrateUnseenDeal } from '../progression/hydrate-deal.ts';
+import { alertTasks, alertCronItems } from '../alerts/alert-tasks.ts';
 
 const evaluatePayload = z.object({
   workspaceId: z.string(),
@@ -57,6 +58,8 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
       await sweepDeals(runtime.db, { asOf: now() });
     },
 
+    ...alertTasks(runtime),
+
     // The web process pumps right after each webhook; this catches anything a crash left behind.
     'pump-signals': async () => {
       while ((await pumpSignals(runtime.db)).signals > 0);
@@ -65,6 +68,7 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
   const cronItems = parseCronItems([
     { task: 'pump-signals', match: '* * * * *', identifier: 'pump-signals', options: { backfillPeriod: 0, queueName: 'pump' } },
     { task: 'sweep', match: '*/5 * * * *', identifier: 'sweep', options: { backfillPeriod: 0, queueName: 'sweep' } },
+    ...alertCronItems,
   ]);
   return { taskList, cronItems };
 }

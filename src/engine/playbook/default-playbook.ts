@@ -593,6 +593,30 @@ policies:
     bandAdjustment: { hot: 10, warm: 0, cooling: -5, at_risk: -10 }
     repDiscrepancyFlagPoints: 15
   lateSignalWindowDays: 7
+
+# Alert delivery (seed 003): who hears about an alert, how, and when. Reference: docs/alerts.md.
+alerting:
+  timeZone: UTC                      # for people whose time zone is not on record
+  workingHours: { days: [1, 2, 3, 4, 5], start: "09:00", end: "18:00" }
+  quietHours: outside_working_hours  # deliveries wait for the recipient's next working hour
+  digest: { hour: 8 }                # local hour of each recipient's daily digest
+  tiers:
+    critical:
+      channels: [crm_task, slack]
+      requireAck: true
+      taskDueBusinessDays: 0
+      escalation:                    # day 1 the rep (the first delivery), then:
+        - { afterDays: 2, notify: [manager] }     # day 3: the manager
+        - { afterDays: 6, flag: pipeline_review } # day 7: flagged for pipeline review
+    warning:
+      channels: [crm_task, digest]
+    opportunity:
+      channels: [digest]
+  dedupeHours: 24
+  throttle:
+    perDeal: { max: 3, hours: 24 }
+    perRecipient: { max: 10, hours: 24 }
+  dailyCap: 200
 `;
 
 export function defaultPlaybookText(): string {

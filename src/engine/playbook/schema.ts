@@ -335,6 +335,64 @@ const policies = z
   .strict();
 export type Policies = z.infer<typeof policies>;
 
+/** Alert delivery: channels per tier, escalation ladders, quiet hours, digests and fatigue limits (docs/alerts.md). */
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use HH:MM, 24-hour');
+export const alertChannels = ['crm_task', 'slack', 'digest'] as const;
+const alertChannel = z.enum(alertChannels);
+export type AlertChannel = z.infer<typeof alertChannel>;
+const escalationRung = z
+  .object({ afterDays: z.number().positive(), notify: z.array(role).default([]), flag: id.optional() })
+  .strict();
+export type EscalationRung = z.infer<typeof escalationRung>;
+const tierDelivery = z
+  .object({
+    channels: z.array(alertChannel).min(1),
+    requireAck: z.boolean().default(false),
+    /** Rungs after the first delivery, counted from it, while nobody acknowledges. */
+    escalation: z.array(escalationRung).default([]),
+    taskDueBusinessDays: z.number().int().min(0).default(1),
+  })
+  .strict();
+const deliveryWindow = z.object({ max: z.number().int().min(1), hours: z.number().positive() }).strict();
+export const alertingSettings = z
+  .object({
+    timeZone: z.string().refine(isTimeZone, 'use an IANA time zone such as Europe/Berlin').default('UTC'),
+    workingHours: z
+      .object({ days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]), start: clockTime.default('09:00'), end: clockTime.default('18:00') })
+      .strict()
+      .prefault({}),
+    quietHours: z.union([z.enum(['outside_working_hours', 'off']), z.object({ from: clockTime, to: clockTime }).strict()]).default('outside_working_hours'),
+    digest: z.object({ hour: z.number().int().min(0).max(23).default(8) }).strict().prefault({}),
+    tiers: z
+      .object({ critical: tierDelivery, warning: tierDelivery, opportunity: tierDelivery })
+      .strict()
+      .prefault({
+        critical: { channels: ['crm_task', 'slack'], requireAck: true, taskDueBusinessDays: 0, escalation: [{ afterDays: 2, notify: ['manager'] }, { afterDays: 6, flag: 'pipeline_review' }] },
+        warning: { channels: ['crm_task', 'digest'] },
+        opportunity: { channels: ['digest'] },
+      }),
+    /** Per alert type: other channels, another ladder, or the advice a message carries. */
+    types: z
+      .record(id, z.object({ channels: z.array(alertChannel).min(1).optional(), escalation: z.array(escalationRung).optional(), advice: z.string().min(1).optional() }).strict())
+      .default({}),
+    dedupeHours: z.number().min(0).default(24),
+    throttle: z
+      .object({ perDeal: deliveryWindow.default({ max: 3, hours: 24 }), perRecipient: deliveryWindow.default({ max: 10, hours: 24 }) })
+      .strict()
+      .prefault({}),
+    dailyCap: z.number().int().min(1).default(200),
+  })
+  .strict();
+export type AlertingSettings = z.infer<typeof alertingSettings>;
+
 export const playbookSchema = z
   .object({
     name: z.string().min(1),
@@ -346,6 +404,7 @@ export const playbookSchema = z
     stages: z.array(stage).min(2),
     rules: z.array(rule),
     policies,
+    alerting: alertingSettings.optional(),
   })
   .strict();
 
