@@ -7,6 +7,8 @@ import { openRuntime, type Runtime } from './runtime.ts';
 import { buildApp } from './http/app.ts';
 import { listen } from './server.ts';
 import { startQueueWorker, type QueueWorker } from './worker/queue-runner.ts';
+import { supervise } from './supervisor/supervise.ts';
+import { embeddedServerPid, stopEmbeddedServer } from './supervisor/embedded-server.ts';
 import { buildTaskList } from './worker/tasks.ts';
 import { countActiveAdminTokens, createAdminToken, revokeAdminToken } from './workspaces/admin-tokens.ts';
 import { validatePlaybookFile } from './cli/playbook-commands.ts';
@@ -59,11 +61,12 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'start':
-      return serve(config, logger, { web: true, worker: true });
     case 'web':
-      return serve(config, logger, { web: true, worker: false });
-    case 'worker':
-      return serve(config, logger, { web: false, worker: true });
+    case 'worker': {
+      const roles = { web: command !== 'worker', worker: command !== 'web' };
+      // The role runs in a child process of a small supervisor that restarts it when it dies.
+      return process.env.MOMENTUM_SUPERVISED === '1' ? serve(config, logger, roles) : superviseRole(config, logger, command);
+    }
     case 'migrate':
       return withRuntime(config, logger, async () => {
         logger.info('migrations are current');
@@ -172,6 +175,7 @@ async function serve(config: Config, logger: Logger, roles: { web: boolean; work
     const { taskList, cronItems } = buildTaskList(runtime);
     worker = await startQueueWorker({
       pool: runtime.pool,
+      db: runtime.db,
       logger,
       metrics: runtime.metrics,
       taskList,
@@ -217,6 +221,8 @@ async function serve(config: Config, logger: Logger, roles: { web: boolean; work
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
     process.once('SIGINT', () => void shutdown('SIGINT'));
+    // Our supervisor is gone (killed): stop too rather than run on unsupervised.
+    process.once('disconnect', () => void shutdown('supervisor gone'));
     // A worker that dies on its own (e.g. the database vanished) takes the process down so its
     // supervisor can restart it cleanly.
     void worker?.finished.then(() => {
@@ -226,6 +232,28 @@ async function serve(config: Config, logger: Logger, roles: { web: boolean; work
       }
     });
   });
+}
+
+/**
+ * Runs `momentum <role>` again as a supervised child process. With the embedded database, a server
+ * that a killed child left running is stopped at the end, unless it was running before we started.
+ */
+async function superviseRole(config: Config, logger: Logger, role: string): Promise<number> {
+  const embedded = config.databaseUrl === undefined;
+  const runningBefore = embedded && (await embeddedServerPid(config.dataDir)) !== undefined;
+  const code = await supervise({
+    command: process.execPath,
+    args: [...process.execArgv, process.argv[1]!, role],
+    env: { ...process.env, MOMENTUM_SUPERVISED: '1' },
+    logger,
+  });
+  if (embedded && !runningBefore) {
+    const leftover = await embeddedServerPid(config.dataDir);
+    if (leftover !== undefined && !(await stopEmbeddedServer(leftover))) {
+      logger.error({ pid: leftover }, 'the embedded PostgreSQL did not stop');
+    }
+  }
+  return code;
 }
 
 /** On the embedded quick start's first run there is no admin token yet: make one and show it once. */

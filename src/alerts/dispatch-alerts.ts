@@ -214,10 +214,12 @@ class FatigueCounter {
     this.#now = now;
   }
 
-  async #count(since: Date, filter: { dealId?: string; recipientId?: string }): Promise<number> {
+  /** Rolling windows exclude their far edge: a delivery exactly `hours` ago no longer counts. */
+  async #count(from: { after: Date } | { since: Date }, filter: { dealId?: string; recipientId?: string }): Promise<number> {
+    const edge = 'after' in from ? sql`handled_at > ${from.after}` : sql`handled_at >= ${from.since}`;
     const row = await sql<{ n: number }>`
       select count(distinct alert_id)::int as n from alert_deliveries
-      where workspace_id = ${this.#workspaceId} and handled_at >= ${since}
+      where workspace_id = ${this.#workspaceId} and ${edge}
         and channel <> 'digest' and status in ('queued', 'retrying', 'sent', 'shadow')
         and (${filter.dealId ?? null}::text is null or deal_id = ${filter.dealId ?? null})
         and (${filter.recipientId ?? null}::text is null or recipient_id = ${filter.recipientId ?? null})
@@ -228,18 +230,18 @@ class FatigueCounter {
   /** Why this alert may not go out now (deal throttle or workspace cap), or null. */
   async alertLimit(dealId: string): Promise<string | null> {
     const { perDeal } = this.#alerting.throttle;
-    if ((await this.#count(new Date(this.#now.getTime() - perDeal.hours * HOUR_MS), { dealId })) >= perDeal.max) {
+    if ((await this.#count({ after: new Date(this.#now.getTime() - perDeal.hours * HOUR_MS) }, { dealId })) >= perDeal.max) {
       return `deal ${dealId} already had ${perDeal.max} alert(s) in ${perDeal.hours} h`;
     }
     const tz = this.#alerting.timeZone;
     const dayStart = new Date(zonedInstant(localMoment(this.#now.getTime(), tz).date, 0, tz));
-    if ((await this.#count(dayStart, {})) >= this.#alerting.dailyCap) return `the workspace reached its daily cap of ${this.#alerting.dailyCap} alerts`;
+    if ((await this.#count({ since: dayStart }, {})) >= this.#alerting.dailyCap) return `the workspace reached its daily cap of ${this.#alerting.dailyCap} alerts`;
     return null;
   }
 
   async recipientLimit(recipientId: string): Promise<string | null> {
     const { perRecipient } = this.#alerting.throttle;
-    if ((await this.#count(new Date(this.#now.getTime() - perRecipient.hours * HOUR_MS), { recipientId })) >= perRecipient.max) {
+    if ((await this.#count({ after: new Date(this.#now.getTime() - perRecipient.hours * HOUR_MS) }, { recipientId })) >= perRecipient.max) {
       return `${recipientId} already had ${perRecipient.max} alert(s) in ${perRecipient.hours} h`;
     }
     return null;

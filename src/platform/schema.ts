@@ -175,6 +175,14 @@ export interface ApprovalsTable {
   created_at: CreatedAt;
 }
 
+export interface WorkerHeartbeatsTable {
+  worker_id: string;
+  pid: number;
+  host: string;
+  started_at: CreatedAt;
+  seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface CrmRateLimitsTable {
   bucket: string;
   recent: Generated<Date[]>;
@@ -299,6 +307,7 @@ export interface DB {
   outbox: OutboxTable;
   approvals: ApprovalsTable;
   crm_rate_limits: CrmRateLimitsTable;
+  worker_heartbeats: WorkerHeartbeatsTable;
   people: PeopleTable;
   alerting_settings: AlertingSettingsTable;
   alerts: AlertsTable;
