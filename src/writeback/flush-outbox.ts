@@ -36,6 +36,11 @@ export interface FlushResult {
 }
 
 const CLAIM_LIMIT = 1000;
+/**
+ * Keys per lookup call: one HubSpot search request (5 keys each, 5 requests a second), so a
+ * refusal midway loses only its own request instead of every answer received before it.
+ */
+const LOOKUP_BATCH_SIZE = 5;
 
 /** One API call's worth of rows and what to send for them. */
 interface Call {
@@ -178,9 +183,9 @@ function planCalls(rows: OutboxRow[], batchSize: number, settle: (s: RowSettleme
     } else notes.push(row);
   }
   const groups = [...byDeal.values()].map((group) => supersede(group, settle));
-  const chunk = <T>(items: T[]): T[][] => Array.from({ length: Math.ceil(items.length / batchSize) }, (_, i) => items.slice(i * batchSize, (i + 1) * batchSize));
+  const chunk = <T>(items: T[], size = batchSize): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
   return [
-    ...chunk(uncertainTasks).map((c) => ({ kind: 'find_tasks' as const, rows: c.map((r) => [r]) })),
+    ...chunk(uncertainTasks, Math.min(LOOKUP_BATCH_SIZE, batchSize)).map((c) => ({ kind: 'find_tasks' as const, rows: c.map((r) => [r]) })),
     ...chunk(groups).map((c) => ({ kind: 'deal_update' as const, rows: c })),
     ...chunk(tasks).map((c) => ({ kind: 'task' as const, rows: c.map((r) => [r]) })),
     ...chunk(notes).map((c) => ({ kind: 'note' as const, rows: c.map((r) => [r]) })),
