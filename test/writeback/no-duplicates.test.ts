@@ -187,6 +187,33 @@ describe('no duplicate CRM writes', async () => {
     await expectSearchedNotCreated(ws, claimed!.idempotencyKey);
   });
 
+  it('makes progress reconciling many tasks although HubSpot\'s search allows only 5 requests a second', async () => {
+    const ws = await workspace();
+    await queueWrites(t, ws, '170', Array.from({ length: 30 }, (_, i) => taskWrite(`many-${i}`)));
+    const keys = (await dieMidFlush(ws)).map((row) => row.idempotencyKey);
+    await sleep(leaseMs + 100);
+    // Five keys per search request: the sixth request within the second is refused.
+    const searched = recorder();
+    nock(hubspotApi)
+      .post('/crm/v3/objects/tasks/search', searched.match)
+      .times(5)
+      .reply(200, () => searchHits(searched.last().filterGroups.map((g: any) => g.filters[0].value)))
+      .post('/crm/v3/objects/tasks/search', searched.match)
+      .reply(429, { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId: 'c0ffee' });
+    const created = recorder();
+    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', created.match).reply(201, createdAll(created, 'dup'));
+
+    await flush(ws);
+
+    expect(created.bodies).toEqual([]);
+    const rows = await outboxRows(t, ws);
+    expect(rows.filter((r) => r.status === 'sent')).toHaveLength(25);
+    // The five still unknown are looked up next time, and only they.
+    const left = rows.filter((r) => r.status !== 'sent');
+    expect(left.map((r) => r.idempotency_key)).toEqual(keys.slice(25));
+    expect(left.every((r) => r.status === 'pending' && (r.last_error as { kind?: string }).kind === 'uncertain')).toBe(true);
+  });
+
   it('never resends a note whose create may have landed: it is dead with an explanation', async () => {
     const ws = await workspace();
     await queueWrites(t, ws, '150', [noteWrite('n-dropped')]);
