@@ -16,6 +16,7 @@ import { requireAdminToken } from './admin-auth.ts';
 import { workspaceRoutes } from '../workspaces/workspace-routes.ts';
 import { webhookRoutes } from '../ingest/webhook-routes.ts';
 import { sourceRoutes } from '../ingest/source-routes.ts';
+import { SourceCache } from '../ingest/source-cache.ts';
 import { deliveryRoutes } from '../ingest/delivery-routes.ts';
 import { SignalPump } from '../signals/pump.ts';
 import { connectionRoutes } from '../writeback/connection-routes.ts';
@@ -25,6 +26,7 @@ import { peopleRoutes } from '../people/people-routes.ts';
 import { playbookRoutes } from '../progression/playbook-routes.ts';
 import { dealRoutes } from '../progression/deal-routes.ts';
 import { replayRoutes } from '../progression/replay-routes.ts';
+import { syncRoutes } from '../sync/sync-routes.ts';
 import { dealInputRoutes } from '../progression/deal-input-routes.ts';
 
 export interface AppDeps {
@@ -93,15 +95,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', () => pump.idle());
   const now = deps.now ?? (() => new Date());
 
+  const sources = new SourceCache(deps.db, deps.secretBox);
   await app.register(webhookRoutes, {
     config,
-    receive: { db: deps.db, secretBox: deps.secretBox, metrics: deps.metrics, logger: deps.logger, onSignalsStored: pump.nudge, now },
+    receive: { db: deps.db, sources, metrics: deps.metrics, logger: deps.logger, onSignalsStored: pump.nudge, now },
   });
 
   await app.register(async (api) => {
     requireAdminToken(api, deps.db);
     await api.register(workspaceRoutes, { db: deps.db });
-    await api.register(sourceRoutes, { db: deps.db, secretBox: deps.secretBox, config });
+    await api.register(sourceRoutes, { db: deps.db, secretBox: deps.secretBox, config, sources });
     await api.register(deliveryRoutes, { db: deps.db, secretBox: deps.secretBox, onSignalsStored: pump.nudge });
     const crm = { db: deps.db, secretBox: deps.secretBox, logger: deps.logger, crmTimeoutMs: config.crmTimeoutMs };
     await api.register(connectionRoutes, crm);
@@ -110,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(replayRoutes, { db: deps.db, now });
     await api.register(dealInputRoutes, { db: deps.db, onSignalsStored: pump.nudge, now });
     await api.register(writebackRoutes, { db: deps.db, now });
+    await api.register(syncRoutes, { db: deps.db, now });
     await api.register(alertRoutes, { db: deps.db, secretBox: deps.secretBox, now });
     await api.register(peopleRoutes, { db: deps.db });
   }, { prefix: '/api' });

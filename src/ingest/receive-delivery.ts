@@ -1,7 +1,6 @@
 import type { Database } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
-import type { SecretBox } from '../platform/secret-box.ts';
 import {
   acknowledgeDelivery,
   WebhookBodyError,
@@ -10,11 +9,11 @@ import {
   type WebhookResponse,
 } from '../integrations/webhook-source.ts';
 import { storeDelivery } from './delivery-store.ts';
-import { loadSourceConfig, markSourceVerified } from './source-config-store.ts';
+import type { SourceCache } from './source-cache.ts';
 
 export interface ReceiveDeps {
   db: Database;
-  secretBox: SecretBox;
+  sources: SourceCache;
   metrics: Metrics;
   logger: Logger;
   /** Told when new signals were committed, so evaluation jobs are created promptly. */
@@ -64,7 +63,7 @@ export async function receiveDelivery(
     return acknowledgeDelivery(adapter, { status: 'rejected', statusCode, code, message }, req);
   };
 
-  const source = await loadSourceConfig(deps.db, deps.secretBox, adapter, workspaceId);
+  const source = await deps.sources.source(adapter, workspaceId);
   if (!source) return reject(404, 'source_not_configured', `No ${adapter.source} source is configured for workspace ${workspaceId}`);
 
   const type = mediaType(req.headers['content-type']);
@@ -78,7 +77,7 @@ export async function receiveDelivery(
     deps.logger.warn({ workspaceId, source: adapter.source, reason: verified.reason }, 'webhook refused');
     return reject(401, 'invalid_signature', verified.reason);
   }
-  void markSourceVerified(deps.db, workspaceId, adapter.source, now).catch((error: unknown) =>
+  void deps.sources.noteVerified(workspaceId, adapter.source, now).catch((error: unknown) =>
     deps.logger.warn({ err: error }, 'could not record the verification time'),
   );
 

@@ -10,6 +10,7 @@ import { webhookSourceNames, type AnyWebhookSourceAdapter } from '../integration
 import { requireWorkspace } from '../workspaces/workspace-access.ts';
 import { workspaceId } from '../workspaces/workspace-routes.ts';
 import { loadSourceConfig, putSourceConfig, toView, type SourceView } from './source-config-store.ts';
+import type { SourceCache } from './source-cache.ts';
 
 const sourceView = z.object({
   source: z.enum(webhookSourceNames),
@@ -22,7 +23,7 @@ const sourceView = z.object({
 
 const params = z.object({ workspaceId, source: z.enum(webhookSourceNames) });
 
-export const sourceRoutes: FastifyPluginAsync<{ db: Database; secretBox: SecretBox; config: Config }> = async (app, deps) => {
+export const sourceRoutes: FastifyPluginAsync<{ db: Database; secretBox: SecretBox; config: Config; sources: SourceCache }> = async (app, deps) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const base = deps.config.publicBaseUrl ?? `http://${deps.config.host}:${deps.config.port}`;
 
@@ -45,7 +46,9 @@ export const sourceRoutes: FastifyPluginAsync<{ db: Database; secretBox: SecretB
     const { workspaceId: ws, source } = request.params;
     await requireWorkspace(deps.db, request, ws);
     const adapter = webhookAdapter(source)!;
-    return present(ws, adapter, await putSourceConfig(deps.db, deps.secretBox, adapter, ws, request.body));
+    const view = await putSourceConfig(deps.db, deps.secretBox, adapter, ws, request.body);
+    deps.sources.invalidate(ws, adapter.source);
+    return present(ws, adapter, view);
   });
 
   api.get('/workspaces/:workspaceId/sources/:source', {

@@ -5,7 +5,6 @@ import { webhookAdapter } from '../integrations/registry.ts';
 import { peekHubspotPortalIds } from '../integrations/hubspot/payload.ts';
 import { errorBody } from '../http/error-handler.ts';
 import { receiveDelivery, type ReceiveDeps } from './receive-delivery.ts';
-import { findWorkspaceByRoutingKey } from './source-config-store.ts';
 
 /**
  * The URL the vendor called, as the vendor saw it. Signatures (HubSpot v3, Gong's JWT) cover it, so
@@ -72,7 +71,7 @@ export const webhookRoutes: FastifyPluginAsync<{ config: Config; receive: Receiv
     if (portals.length !== 1) {
       return json(400, 'invalid_body', `A HubSpot delivery must carry events of exactly one portal; found ${portals.length}`);
     }
-    const workspaceId = await findWorkspaceByRoutingKey(receive.db, 'hubspot', portals[0]!);
+    const workspaceId = await receive.sources.workspaceFor('hubspot', portals[0]!);
     if (!workspaceId) {
       receive.metrics.webhooks.labels('hubspot', 'unknown_portal').inc();
       return json(404, 'unknown_portal', `No workspace has HubSpot portal ${portals[0]} configured`);

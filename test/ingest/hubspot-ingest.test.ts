@@ -149,6 +149,8 @@ describe('HubSpot ingestion through the real endpoint', async () => {
       hubspotEvent({ eventId: 6002, objectId: 200, propertyName: 'dealstage', propertyValue: 'qualifiedtobuy' }),
       hubspotEvent({ eventId: 6003, objectId: 201, propertyName: 'dealstage', propertyValue: 'qualifiedtobuy' }),
     ]);
+    // The app pumps on its own right after the commit; wait for it, then pump whatever is left.
+    await t.pump.idle();
     await pumpSignals(t.db);
     const jobs = await sql<{ key: string }>`select key from graphile_worker.jobs where key like ${`evaluate:${ws}:20%`} order by key`.execute(t.db);
     expect(jobs.rows.map((j) => j.key)).toEqual([`evaluate:${ws}:200`, `evaluate:${ws}:201`]);

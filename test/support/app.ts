@@ -8,11 +8,14 @@ import { createMetrics } from '../../src/platform/metrics.ts';
 import { SecretBox } from '../../src/platform/secret-box.ts';
 import { createAdminToken } from '../../src/workspaces/admin-tokens.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import { SignalPump } from '../../src/signals/pump.ts';
 
 export interface TestApp extends TestDatabase {
   app: FastifyInstance;
   deps: AppDeps;
   config: Config;
+  /** The app's signal pump; `await t.pump.idle()` before reading what it produces. */
+  pump: SignalPump;
   /** A global admin token. */
   token: string;
   auth: { authorization: string };
@@ -32,7 +35,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 export async function createTestApp(options: { env?: Record<string, string>; deps?: Partial<AppDeps> } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = testConfig(options.env);
-  const logger = createLogger({ level: config.logLevel });
+  const logger = options.deps?.logger ?? createLogger({ level: config.logLevel });
   const deps: AppDeps = {
     config,
     db: database.db,
@@ -40,11 +43,12 @@ export async function createTestApp(options: { env?: Record<string, string>; dep
     logger,
     metrics: createMetrics(),
     secretBox: new SecretBox(config.encryptionKey!),
+    pump: new SignalPump(database.db, logger),
     ...options.deps,
   };
   const app = await buildApp(deps);
   await app.ready();
   afterAll(() => app.close());
   const { token } = await createAdminToken(database.db, { name: 'test' });
-  return { ...database, app, deps, config, token, auth: { authorization: `Bearer ${token}` } };
+  return { ...database, app, deps, config, pump: deps.pump!, token, auth: { authorization: `Bearer ${token}` } };
 }

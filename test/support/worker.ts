@@ -11,6 +11,7 @@ import { queueLogger } from '../../src/platform/queue-logger.ts';
 export async function drainQueue(t: TestApp, rounds = 5): Promise<void> {
   const { taskList } = buildTaskList({ db: t.db, logger: t.deps.logger, metrics: t.deps.metrics, secretBox: t.deps.secretBox, config: t.config });
   for (let round = 0; round < rounds; round += 1) {
+    await t.pump.idle();
     await pumpSignals(t.db);
     await runOnce({ pgPool: t.pool, taskList, logger: queueLogger(t.deps.logger) });
   }
