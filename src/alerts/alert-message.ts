@@ -112,7 +112,7 @@ export function digestSlackPayload(input: { audience: string; localDate: string;
 }
 
 export function digestTaskWrite(input: { idempotencyKey: string; ownerId: string; localDate: string; dueAt: Date; items: readonly DigestItem[] }): PlannedWrite {
-  const body = digestLines(input.items, { heading: (t) => t, item: (i) => `• deal ${i.dealId} ${humanType(i.alertType)}: ${i.reason}` });
+  const body = digestLines(input.items, { heading: (t) => t, item: (i) => `• deal ${i.dealId} ${humanType(i.alertType)}: ${i.reason}${i.dealUrl ? ` (${i.dealUrl})` : ''}` });
   return {
     kind: 'task',
     idempotencyKey: input.idempotencyKey,
