@@ -16,6 +16,10 @@ export interface DealFieldUpdate {
   probability?: number;
   /** Calendar date `YYYY-MM-DD`. */
   closeDate?: string;
+  /** The CRM owner (HubSpot owner id, Salesforce user id). */
+  ownerId?: string;
+  /** Other deal fields by their CRM API name (workflow field updates); null clears a field. */
+  custom?: Record<string, string | null>;
 }
 
 export interface DealUpdate {

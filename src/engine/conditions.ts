@@ -2,7 +2,7 @@ import type { Signal, SignalType } from '../signals/catalogue.ts';
 import type { Comparison, Condition, SignalMatch } from './playbook/schema.ts';
 import type { SignalView, ViewEntry } from './signal-view.ts';
 import { DAY_MS } from './time.ts';
-import type { DealState } from './types.ts';
+import type { DealState, OwnerDirectory } from './types.ts';
 
 /** What a condition is evaluated against: history, the deal mirror and an instant. */
 export interface ConditionContext {
@@ -11,6 +11,7 @@ export interface ConditionContext {
   cutoffSeq: number;
   atMs: number;
   state: DealState;
+  owners?: OwnerDirectory | undefined;
 }
 
 /** A condition compiled once per playbook into closures; evidence collects satisfying signal ids. */
@@ -151,6 +152,8 @@ function compileField(field: NonNullable<Condition['field']>): CompiledCondition
       }
       if (field.gte !== undefined && !(present && Number(value) >= field.gte)) return false;
       if (field.lte !== undefined && !(present && Number(value) <= field.lte)) return false;
+      if (field.gt !== undefined && !(present && Number(value) > field.gt)) return false;
+      if (field.lt !== undefined && !(present && Number(value) < field.lt)) return false;
       return true;
     },
   };
@@ -175,6 +178,25 @@ function compileStakeholder(cond: NonNullable<Condition['stakeholder']>): Compil
   };
 }
 
+function compileOwner(cond: NonNullable<Condition['owner']>): CompiledCondition {
+  return {
+    types: new Set(),
+    matches: () => false,
+    test(ctx) {
+      const id = ctx.state.ownerId;
+      const facts = id === null ? undefined : ctx.owners?.[id];
+      if (cond.assigned !== undefined && (id !== null) !== cond.assigned) return false;
+      if (cond.known !== undefined && (facts !== undefined) !== cond.known) return false;
+      // An owner missing from the directory counts as available: nothing says otherwise.
+      if (cond.available !== undefined && id !== null && (facts?.available ?? true) !== cond.available) return false;
+      if (cond.available === true && id === null) return false;
+      if (cond.territory && !facts?.territories.some((t) => cond.territory!.includes(t))) return false;
+      if (cond.segment && !facts?.segments.some((t) => cond.segment!.includes(t))) return false;
+      return true;
+    },
+  };
+}
+
 function union(parts: CompiledCondition[]): Set<SignalType> {
   const out = new Set<SignalType>();
   for (const p of parts) for (const t of p.types) out.add(t);
@@ -186,6 +208,7 @@ export function compileCondition(c: Condition): CompiledCondition {
   if (c.count) return compileCount(c.count);
   if (c.field) return compileField(c.field);
   if (c.stakeholder) return compileStakeholder(c.stakeholder);
+  if (c.owner) return compileOwner(c.owner);
   if (c.all) {
     const parts = c.all.map(compileCondition);
     return {

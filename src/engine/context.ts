@@ -1,7 +1,7 @@
 import type { CompiledPlaybook } from './playbook/compile.ts';
 import type { SignalView } from './signal-view.ts';
 import type { ConditionContext } from './conditions.ts';
-import type { DealState, Decision, EngineMemory, ProbabilityBoost } from './types.ts';
+import type { DealState, Decision, EngineMemory, OwnerDirectory, ProbabilityBoost } from './types.ts';
 
 /**
  * The working context of one evaluation. `state` is the next state under construction: a shallow
@@ -27,6 +27,8 @@ export interface EvalContext {
   signalIso: string;
   /** Start of the engagement window as ISO, computed once per evaluation. */
   touchWindowStartIso: string;
+  /** Owner facts for `owner` conditions (empty without a routing directory). */
+  owners?: OwnerDirectory | undefined;
 }
 
 type RecordKeys = 'emitted' | 'alertsRaisedAt' | 'recentSignalIds' | 'lastSeenByType' | 'crmAsOf';
@@ -59,7 +61,7 @@ export function writableGates(ctx: EvalContext): DealState['gatesMet'] {
 
 /** Condition context at a given instant, seeing history plus new signals up to `cutoffSeq`. */
 export function conditionContext(ctx: EvalContext, atMs: number, cutoffSeq: number): ConditionContext {
-  return { view: ctx.view, cutoffSeq, atMs, state: ctx.state };
+  return { view: ctx.view, cutoffSeq, atMs, state: ctx.state, owners: ctx.owners };
 }
 
 export function isOpen(ctx: EvalContext): boolean {

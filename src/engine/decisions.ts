@@ -1,6 +1,6 @@
 import { addBusinessDays } from './business-days.ts';
 import { writableMemory, type EvalContext } from './context.ts';
-import type { Mode, TaskSpec } from './playbook/schema.ts';
+import type { Mode, Role, TaskSpec } from './playbook/schema.ts';
 import { HOUR_MS, toIso } from './time.ts';
 import type { Decision, DecisionBase, MissingGate, ProposedChange, Task } from './types.ts';
 
@@ -86,6 +86,10 @@ function describeProposal(ctx: EvalContext, p: ProposedChange): string {
       return `Set close date to ${p.to}`;
     case 'create_task':
       return p.task.subject;
+    case 'update_field':
+      return `Set ${p.field} to ${p.value ?? 'empty'}`;
+    case 'assign_owner':
+      return p.reassign ? 'Reassign the deal to another owner' : 'Assign an owner to the deal';
   }
 }
 
@@ -99,6 +103,8 @@ export interface ChangeRequest extends DecisionCause {
   /** Why the owner must decide even though the rule is automatic (e.g. unmet gates). */
   forceSuggestion?: string | undefined;
   conclusive?: boolean | undefined;
+  /** Who approves in `approve` mode; a manager unless the rule names someone else. */
+  approverRole?: Role | undefined;
 }
 
 /**
@@ -121,7 +127,7 @@ export function decideChange(ctx: EvalContext, req: ChangeRequest): boolean {
   const reason = notes.length ? `${req.reason}; ${notes.join('; ')}` : req.reason;
   const base = { ruleId: req.ruleId, signalIds: req.signalIds, reason };
   if (mode === 'approve') {
-    emit(ctx, { ...base, type: 'request_approval', mode, approverRole: 'manager', proposed: req.proposed, missingGates }, req.anchor);
+    emit(ctx, { ...base, type: 'request_approval', mode, approverRole: req.approverRole ?? 'manager', proposed: req.proposed, missingGates }, req.anchor);
     return false;
   }
   if (mode === 'suggest') {
@@ -142,5 +148,11 @@ export function decideChange(ctx: EvalContext, req: ChangeRequest): boolean {
       return emit(ctx, { ...base, mode, type: 'set_close_date', from: p.from, to: p.to }, req.anchor);
     case 'create_task':
       return emit(ctx, { ...base, mode, type: 'create_task', task: p.task }, req.anchor);
+    case 'update_field':
+      return emit(ctx, { ...base, mode, type: 'update_field', field: p.field, from: p.from, value: p.value }, req.anchor);
+    case 'assign_owner': {
+      const { type: _type, ...assignment } = p;
+      return emit(ctx, { ...base, mode, type: 'assign_owner', ...assignment }, req.anchor);
+    }
   }
 }

@@ -11,6 +11,7 @@ import { updateProbability } from './probability.ts';
 import { runTriggerRules } from './rules/advancement.ts';
 import { cancelPendingOnReplacement, expireGracePeriods, runRegressionRules } from './rules/regression.ts';
 import { runTimeRules } from './rules/time.ts';
+import { runWorkflowSignalTriggers, runWorkflowStageTriggers, runWorkflowsAtEnd, workflowMark } from './recipes/run.ts';
 import { buildSignalView, compareSignals } from './signal-view.ts';
 import { afterStageEntry } from './stage-move.ts';
 import { DAY_MS, toIso, toMs } from './time.ts';
@@ -176,6 +177,7 @@ export function evaluateDeal(input: EvaluationInput): EvaluationResult {
     copied: new Set(),
     signalIso: '',
     touchWindowStartIso: toIso(nowMs - policies.engagement.windowDays * DAY_MS),
+    owners: input.owners,
   };
 
   for (let seq = 0; seq < fresh.length; seq++) {
@@ -187,6 +189,7 @@ export function evaluateDeal(input: EvaluationInput): EvaluationResult {
     const imported = sig.origin === 'imported' || sig.origin === 'reconciled';
     const historic = connectedAtMs !== null ? at < connectedAtMs : imported && !simulate;
     ctx.actionable = false;
+    const mark = workflowMark(ctx);
     const events = applySignal(ctx, sig);
     markApplied(ctx, sig);
     if (!engineActive(pb, ctx.state)) continue;
@@ -197,11 +200,14 @@ export function evaluateDeal(input: EvaluationInput): EvaluationResult {
     runRegressionRules(ctx, sig, seq);
     runTriggerRules(ctx, sig, seq);
     runTimelineRules(ctx, sig, seq);
+    runWorkflowSignalTriggers(ctx, sig, seq);
+    runWorkflowStageTriggers(ctx, mark, [sig.id], at, seq);
   }
 
   ctx.actionable = connectedAtMs === null || nowMs >= connectedAtMs;
   const s = ctx.state;
   if (engineActive(pb, s) && s.stage !== null && pb.stageByKey.has(s.stage)) {
+    const mark = workflowMark(ctx);
     expireGracePeriods(ctx);
     // Order matters: health reads the close date, probability reads the health band. Running them
     // in dependency order means a second evaluation at the same instant finds nothing to change.
@@ -214,6 +220,7 @@ export function evaluateDeal(input: EvaluationInput): EvaluationResult {
     checkCloseDateHistory(ctx);
     if (isOpen(ctx)) updateHealth(ctx);
     updateProbability(ctx);
+    runWorkflowsAtEnd(ctx, mark);
   }
   pruneMemory(ctx, lateMs);
   return { decisions: ctx.decisions, nextState: ctx.state };

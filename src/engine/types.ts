@@ -208,7 +208,31 @@ export type ProposedChange =
   | { type: 'regress_stage'; fromStage: string; toStage: string; crmStage: string | null }
   | { type: 'set_probability'; from: number | null; to: number }
   | { type: 'set_close_date'; from: IsoDate | null; to: IsoDate }
-  | { type: 'create_task'; task: Task };
+  | { type: 'create_task'; task: Task }
+  | { type: 'update_field'; field: string; from: string | null; value: string | null }
+  | AssignOwnerChange;
+
+/**
+ * An owner assignment. The engine cannot know who is free, so `toOwnerId` starts null and the
+ * action layer's router fills it in (with `routing`, its explanation) before anything is stored.
+ */
+export interface AssignOwnerChange {
+  type: 'assign_owner';
+  fromOwnerId: string | null;
+  toOwnerId: string | null;
+  /** Pick someone other than the current owner (a stale assignment). */
+  reassign: boolean;
+  fallback: 'manager' | 'none';
+  routing?: RoutingOutcome | undefined;
+}
+
+/** How the router chose (or failed to choose) an owner; kept on the decision for the timeline. */
+export interface RoutingOutcome {
+  strategy: 'territory' | 'segment' | 'round_robin' | 'fallback' | 'none';
+  pool: string | null;
+  ownerId: string | null;
+  explanation: string;
+}
 
 export interface RequestApprovalDecision extends DecisionBase {
   type: 'request_approval';
@@ -239,6 +263,16 @@ export interface RecordOverrideDecision extends DecisionBase {
   crmStage: string;
   respectUntil: IsoInstant;
 }
+/** A CRM field write from a workflow rule. */
+export interface UpdateFieldDecision extends DecisionBase {
+  type: 'update_field';
+  field: string;
+  from: string | null;
+  value: string | null;
+}
+export interface AssignOwnerDecision extends DecisionBase, Omit<AssignOwnerChange, 'type'> {
+  type: 'assign_owner';
+}
 export interface FlagDecision extends DecisionBase {
   type: 'flag';
   flagType: string;
@@ -256,7 +290,9 @@ export type Decision =
   | StartSequenceDecision
   | StopSequenceDecision
   | RecordOverrideDecision
-  | FlagDecision;
+  | FlagDecision
+  | UpdateFieldDecision
+  | AssignOwnerDecision;
 
 export type DecisionType = Decision['type'];
 
@@ -269,6 +305,16 @@ export interface EvaluationOptions {
   /** Backtests: treat imported history as if it had happened live. */
   simulateHistory?: boolean | undefined;
 }
+
+/** What the engine may know about an owner (from the workspace's routing directory). */
+export interface OwnerFacts {
+  territories: string[];
+  segments: string[];
+  managerId: string | null;
+  /** Not out of office and inside working hours at the evaluation's `now` (the caller decides). */
+  available: boolean;
+}
+export type OwnerDirectory = Readonly<Record<string, OwnerFacts>>;
 
 export interface EvaluationInput {
   deal: DealState;
@@ -283,6 +329,8 @@ export interface EvaluationInput {
    */
   trigger: Trigger;
   options?: EvaluationOptions | undefined;
+  /** Owners by CRM owner id, for `owner` conditions; empty when the workspace has no routing. */
+  owners?: OwnerDirectory | undefined;
 }
 
 export interface EvaluationResult {

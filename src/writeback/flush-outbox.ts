@@ -162,7 +162,17 @@ async function send(client: CrmClient, call: Call): Promise<BatchResult | FoundT
 
 /** Later writes win field by field: a newer stage replaces an older unsent one. */
 function mergeFields(group: OutboxRow[]): DealFieldUpdate {
-  return Object.assign({}, ...group.map((row) => (row.payload as { fields: DealFieldUpdate }).fields));
+  const merged: DealFieldUpdate = Object.assign({}, ...group.map((row) => (row.payload as { fields: DealFieldUpdate }).fields));
+  // Custom fields merge one level deeper: two workflow updates of different fields both land.
+  const custom = group.map((row) => (row.payload as { fields: DealFieldUpdate }).fields.custom).filter((c) => c !== undefined);
+  if (custom.length > 1) merged.custom = Object.assign({}, ...custom);
+  return merged;
+}
+
+/** The field names a deal update sets, custom fields by their own names. */
+function fieldNames(fields: DealFieldUpdate): string[] {
+  const { custom, ...standard } = fields;
+  return [...Object.keys(standard), ...Object.keys(custom ?? {}).map((name) => `custom:${name}`)];
 }
 
 /**
@@ -197,7 +207,7 @@ function supersede(group: OutboxRow[], settle: (s: RowSettlement) => void): Outb
   const kept: OutboxRow[] = [];
   const later = new Set<string>();
   for (const row of [...group].reverse()) {
-    const fields = Object.keys((row.payload as { fields: DealFieldUpdate }).fields);
+    const fields = fieldNames((row.payload as { fields: DealFieldUpdate }).fields);
     if (kept.length > 0 && fields.every((f) => later.has(f))) {
       settle({ id: row.id, status: 'superseded' });
       continue;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Decision, DealState, ProposedChange, Task } from '../engine/types.ts';
+import type { AssignOwnerChange, Decision, DealState, ProposedChange, Task } from '../engine/types.ts';
 import type { DealFieldUpdate, NewNote, NewTask, TaskPriority } from '../crm/types.ts';
 
 /** One CRM write to queue in the outbox. */
@@ -59,6 +59,22 @@ function stageWrites(decision: Decision, change: { toStage: string; crmStage: st
   ];
 }
 
+/** An owner chosen by the router: the owner field, and a note saying which rule chose and why. */
+function ownerWrites(decision: Decision, change: Omit<AssignOwnerChange, 'type'>): PlannedWrite[] {
+  if (change.toOwnerId === null || change.toOwnerId === change.fromOwnerId) return [];
+  return [
+    { kind: 'deal_update', idempotencyKey: outboxKey(decision.key, 'owner'), payload: { fields: { ownerId: change.toOwnerId } } },
+    {
+      kind: 'note',
+      idempotencyKey: outboxKey(decision.key, 'owner_note'),
+      payload: {
+        body: `Momentum assigned this deal to owner ${change.toOwnerId} (rule ${decision.ruleId}, playbook v${decision.playbookVersion}). ${change.routing?.explanation ?? decision.reason}`,
+        timestamp: decision.at,
+      },
+    },
+  ];
+}
+
 /** The writes a change makes once it is allowed to happen (directly, or after approval). */
 export function writesForChange(decision: Decision, change: ProposedChange, deal: DealState): PlannedWrite[] {
   switch (change.type) {
@@ -71,13 +87,18 @@ export function writesForChange(decision: Decision, change: ProposedChange, deal
       return [{ kind: 'deal_update', idempotencyKey: outboxKey(decision.key, 'close_date'), payload: { fields: { closeDate: change.to } } }];
     case 'create_task':
       return [taskWrite(decision.key, change.task, deal)];
+    case 'update_field':
+      return [{ kind: 'deal_update', idempotencyKey: outboxKey(decision.key, `field:${change.field}`), payload: { fields: { custom: { [change.field]: change.value } } } }];
+    case 'assign_owner':
+      return ownerWrites(decision, change);
   }
 }
 
 /**
  * What a decision asks of the CRM. Stage, probability and close-date changes and tasks are
  * written; a suggestion becomes a task for the owner; an approval request writes nothing until it
- * is approved. Alerts, flags, overrides and sequence markers stay on the timeline.
+ * is approved. Workflow field updates and routed owner assignments are written too. Alerts,
+ * flags, overrides and sequence markers stay on the timeline.
  */
 export function planActions(decision: Decision, deal: DealState): ActionPlan {
   switch (decision.type) {
@@ -94,6 +115,10 @@ export function planActions(decision: Decision, deal: DealState): ActionPlan {
       return { writes: [taskWrite(decision.key, decision.task, deal)], needsApproval: false };
     case 'request_approval':
       return { writes: [], needsApproval: true };
+    case 'update_field':
+      return { writes: writesForChange(decision, { type: 'update_field', field: decision.field, from: decision.from, value: decision.value }, deal), needsApproval: false };
+    case 'assign_owner':
+      return { writes: ownerWrites(decision, decision), needsApproval: false };
     default:
       return { writes: [], needsApproval: false };
   }

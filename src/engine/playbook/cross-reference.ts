@@ -1,6 +1,7 @@
 import { signalPayloads, type SignalType } from '../../signals/catalogue.ts';
 import type { PathPart } from './parse.ts';
 import type { Condition, Playbook, SignalMatch } from './schema.ts';
+import { workflowProblems } from '../recipes/validate.ts';
 
 interface Problem {
   path: PathPart[];
@@ -180,6 +181,7 @@ export function crossReferenceProblems(pb: Playbook): Problem[] {
   if (policies.stall.criticalMultiple < policies.stall.warningMultiple) {
     out.push({ path: ['policies', 'stall', 'criticalMultiple'], message: 'the critical multiple must not be below the warning multiple' });
   }
+  out.push(...workflowProblems(pb, checkCondition, checkWhere));
   if (policies.stale.suggestDays < policies.stale.alertDays) {
     out.push({ path: ['policies', 'stale', 'suggestDays'], message: 'suggestDays must not be below alertDays' });
   }

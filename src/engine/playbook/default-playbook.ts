@@ -517,6 +517,143 @@ rules:
     description: Re-engagement sequence (day 1, 4, 8, 12)
     cadence: re_engagement
 
+  # Workflow recipes (docs/playbook.md, "Workflow rules"): a trigger, optional conditions and
+  # actions, each with its own mode. Turn one off with mode: off, or edit it. The loss-reason and
+  # kickoff-call tasks come from the Closed Lost and Closed Won entry workflows above.
+  - id: recipe-meeting-follow-up
+    type: workflow
+    mode: auto
+    description: Meeting or call completed (seed 002)
+    trigger:
+      signal: { type: [call.completed, activity.meeting] }
+    # The same conversation often arrives twice (recorded call and CRM meeting): one task is enough.
+    when:
+      not: { count: { type: [call.completed, activity.meeting], withinDays: 0.125, atLeast: 2 } }
+    actions:
+      - task:
+          subject: Send the summary and next steps
+          body: Recap what was discussed, who does what by when, and the date of the next conversation.
+          due: { hours: 4 }
+          priority: high
+
+  - id: recipe-confirm-agenda
+    type: workflow
+    mode: auto
+    description: Next meeting tomorrow (the agreed next step's date)
+    trigger:
+      time: { beforeDate: { date: { signal: { type: milestone.next_step_agreed, field: date } }, hours: 24 } }
+    actions:
+      - task:
+          subject: Confirm the agenda and attendees for the next meeting
+          due: { hours: 4 }
+          priority: medium
+
+  - id: recipe-win-review
+    type: workflow
+    mode: auto
+    description: Deal won (win/loss post-mortem)
+    trigger: { stageEntered: [closed_won] }
+    actions:
+      - task:
+          subject: Record why this deal was won
+          body: Note what decided it, who championed it, the competitor if any, and what to repeat.
+          due: { businessDays: 3 }
+          priority: medium
+
+  - id: recipe-capture-competitor
+    type: workflow
+    mode: auto
+    description: Deal closed; a competitor was named along the way
+    trigger: { stageEntered: [closed_won, closed_lost] }
+    actions:
+      - updateField:
+          name: competitor
+          value: { fromSignal: { type: [milestone.competitor_won_evaluation, conversation.competitor_mentioned], field: competitor } }
+
+  - id: recipe-onboarding-kickoff
+    type: workflow
+    mode: auto
+    description: Closed Won (onboarding kickoff)
+    trigger: { stageEntered: [closed_won] }
+    actions:
+      - task:
+          subject: Hand the account over to Customer Success
+          body: Share the implementation plan, the stakeholders and what was promised in the sale.
+          due: { businessDays: 1 }
+          priority: high
+          ownerRole: customer_success
+      - alert: { tier: opportunity, type: finance_handoff, recipients: [finance], message: Deal won - set up invoicing }
+
+  - id: recipe-renewal-reminder
+    type: workflow
+    mode: auto
+    description: Contract ends in 90 days (field contract_end_date)
+    stages: [closed_won]
+    trigger:
+      time: { beforeDate: { date: { field: contract_end_date }, days: 90 } }
+    actions:
+      - task:
+          subject: Start the renewal conversation
+          body: The contract ends in 90 days. Review usage and value delivered, then open the renewal.
+          due: { businessDays: 5 }
+          priority: high
+      - alert: { tier: warning, type: renewal_due, recipients: [owner, customer_success] }
+
+  - id: recipe-cold-deal-nurture
+    type: workflow
+    mode: suggest
+    description: No activity for 30 days (re-engagement of cold deals)
+    trigger:
+      time: { quietDays: 30 }
+    actions:
+      - task:
+          subject: Move this deal to nurture, or re-engage it with something useful
+          body: Nothing has happened for 30 days. Decide whether to nurture or re-engage; Momentum never emails the buyer.
+          due: { businessDays: 2 }
+
+  - id: recipe-discount-approval
+    type: workflow
+    mode: approve
+    description: Discount above 20% or non-standard terms
+    trigger:
+      signal: { type: crm.field_changed, where: { field: { in: [discount_percent, non_standard_terms] } } }
+    when:
+      all:
+        - any:
+            - field: { name: discount_percent, gt: 20 }
+            - field: { name: non_standard_terms, equals: true }
+        - not: { field: { name: discount_approval, equals: approved } }
+    actions:
+      - approval:
+          approver: manager
+          subject: Approve the discount or non-standard terms
+          setField: { name: discount_approval, value: approved }
+
+  # Owner routing (docs/routing.md). These do nothing until the workspace has a routing directory.
+  - id: route-unowned-deal
+    type: workflow
+    mode: auto
+    description: Deal without an owner
+    trigger:
+      signal: { type: [crm.deal_created, crm.owner_changed, crm.stage_changed] }
+    stages: [identified, discovery, qualified, proposal, negotiation]
+    when:
+      owner: { assigned: false }
+    actions:
+      - assignOwner: { fallback: manager }
+
+  - id: route-stale-assignment
+    type: workflow
+    mode: auto
+    description: Assigned owner has not touched the deal within 24 hours
+    trigger:
+      time: { unworkedAssignmentHours: 24 }
+    when:
+      owner: { known: true }
+    actions:
+      - alert: { tier: warning, type: stale_assignment, recipients: [manager], message: No first touch since the deal was assigned }
+      - assignOwner: { reassign: true, fallback: manager }
+
 policies:
   stageSkip: { maxSkippedWithoutApproval: 1 }
   unmetGates: suggest

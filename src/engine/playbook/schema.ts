@@ -14,7 +14,8 @@ export const modes = ['auto', 'approve', 'suggest', 'off'] as const;
 export const mode = z.enum(modes);
 export type Mode = z.infer<typeof mode>;
 
-export const roles = ['owner', 'manager', 'leadership'] as const;
+/** `customer_success` and `finance` receive hand-offs (onboarding, renewals); they hold no deal. */
+export const roles = ['owner', 'manager', 'leadership', 'customer_success', 'finance'] as const;
 export const role = z.enum(roles);
 export type Role = z.infer<typeof role>;
 
@@ -54,6 +55,7 @@ export interface Condition {
   count?: CountCondition | undefined;
   field?: FieldCondition | undefined;
   stakeholder?: StakeholderCondition | undefined;
+  owner?: OwnerCondition | undefined;
   all?: Condition[] | undefined;
   any?: Condition[] | undefined;
   not?: Condition | undefined;
@@ -76,6 +78,8 @@ const fieldCondition = z
     exists: z.boolean().optional(),
     gte: z.number().optional(),
     lte: z.number().optional(),
+    gt: z.number().optional(),
+    lt: z.number().optional(),
   })
   .strict();
 export type FieldCondition = z.infer<typeof fieldCondition>;
@@ -89,7 +93,21 @@ const stakeholderCondition = z
   .strict();
 export type StakeholderCondition = z.infer<typeof stakeholderCondition>;
 
-const conditionKeys = ['signal', 'count', 'field', 'stakeholder', 'all', 'any', 'not'] as const;
+/** Facts about the deal's owner, from the workspace's routing directory (see docs/routing.md). */
+const ownerCondition = z
+  .object({
+    assigned: z.boolean().optional(),
+    /** Not out of office and inside working hours now. */
+    available: z.boolean().optional(),
+    /** Known in the routing directory. */
+    known: z.boolean().optional(),
+    territory: z.array(z.string().min(1)).min(1).optional(),
+    segment: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+export type OwnerCondition = z.infer<typeof ownerCondition>;
+
+const conditionKeys = ['signal', 'count', 'field', 'stakeholder', 'owner', 'all', 'any', 'not'] as const;
 
 /** One key per node keeps documents readable and every error lands on a precise path. */
 export const condition: z.ZodType<Condition> = z.lazy(() =>
@@ -99,6 +117,7 @@ export const condition: z.ZodType<Condition> = z.lazy(() =>
       count: countCondition.optional(),
       field: fieldCondition.optional(),
       stakeholder: stakeholderCondition.optional(),
+      owner: ownerCondition.optional(),
       all: z.array(condition).min(1).optional(),
       any: z.array(condition).min(1).optional(),
       not: condition.optional(),
@@ -241,6 +260,99 @@ const cadenceRule = z
   .strict();
 export type CadenceRule = z.infer<typeof cadenceRule>;
 
+/** Exactly one key set, so each trigger and action reads as one thing and errors land precisely. */
+function exactlyOne<T extends object>(keys: readonly (keyof T)[], what: string) {
+  return [(v: T) => keys.filter((k) => v[k] !== undefined).length === 1, { message: `${what} has exactly one of: ${keys.join(', ')}` }] as const;
+}
+
+/** A date read from a deal field, or from a payload field of the latest signal of a type. */
+const dateSource = z
+  .object({
+    field: z.string().min(1).optional(),
+    signal: z.object({ type: z.union([signalType, z.array(signalType).min(1)]), field: z.string().min(1) }).strict().optional(),
+  })
+  .strict()
+  .refine(...exactlyOne<{ field?: unknown; signal?: unknown }>(['field', 'signal'], 'a date source'));
+export type DateSource = z.infer<typeof dateSource>;
+
+const timeTriggerKeys = ['quietDays', 'beforeDate', 'unworkedAssignmentHours'] as const;
+const timeTrigger = z
+  .object({
+    /** No buyer or rep activity for this many days. */
+    quietDays: z.number().positive().optional(),
+    /** A fixed time before a date (a contract end, the next meeting). */
+    beforeDate: z
+      .object({ date: dateSource, days: z.number().min(0).optional(), hours: z.number().min(0).optional() })
+      .strict()
+      .optional(),
+    /** The owner was assigned this many hours ago and nobody has touched the deal since. */
+    unworkedAssignmentHours: z.number().positive().optional(),
+  })
+  .strict()
+  .refine(...exactlyOne<Partial<Record<(typeof timeTriggerKeys)[number], unknown>>>(timeTriggerKeys, 'a time trigger'));
+export type TimeTrigger = z.infer<typeof timeTrigger>;
+
+const workflowTriggerKeys = ['signal', 'stageEntered', 'stageLeft', 'time', 'score'] as const;
+const workflowTrigger = z
+  .object({
+    signal: signalMatch.optional(),
+    stageEntered: z.array(id).min(1).optional(),
+    stageLeft: z.array(id).min(1).optional(),
+    time: timeTrigger.optional(),
+    /** The health score crossing a value, in one direction. */
+    score: z.object({ crosses: z.enum(['above', 'below']), value: z.number().min(0).max(100) }).strict().optional(),
+  })
+  .strict()
+  .refine(...exactlyOne<Partial<Record<(typeof workflowTriggerKeys)[number], unknown>>>(workflowTriggerKeys, 'a trigger'));
+export type WorkflowTrigger = z.infer<typeof workflowTrigger>;
+
+/** A literal value, or a payload field of the latest matching signal (e.g. the competitor named). */
+const fieldValue = z.union([
+  scalar,
+  z.null(),
+  z.object({ fromSignal: z.object({ type: z.union([signalType, z.array(signalType).min(1)]), field: z.string().min(1) }).strict() }).strict(),
+]);
+export type FieldValue = z.infer<typeof fieldValue>;
+const fieldWrite = z.object({ name: z.string().min(1), value: fieldValue }).strict();
+export type FieldWrite = z.infer<typeof fieldWrite>;
+
+const workflowActionKeys = ['task', 'alert', 'approval', 'updateField', 'assignOwner'] as const;
+const workflowAction = z
+  .object({
+    /** Overrides the rule's mode for this action. */
+    mode: mode.optional(),
+    task: taskSpec.optional(),
+    alert: alertSpec.optional(),
+    /** Ask a person; approving performs `setField` (or creates the task `subject` names). */
+    approval: z
+      .object({ approver: role, subject: z.string().min(1), setField: fieldWrite.optional() })
+      .strict()
+      .optional(),
+    updateField: fieldWrite.optional(),
+    /** Routed by the workspace's routing rules; `reassign` excludes the current owner. */
+    assignOwner: z
+      .object({ reassign: z.boolean().default(false), fallback: z.enum(['manager', 'none']).default('manager') })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine(...exactlyOne<Partial<Record<(typeof workflowActionKeys)[number], unknown>>>(workflowActionKeys, 'an action'));
+export type WorkflowAction = z.infer<typeof workflowAction>;
+
+/** A general trigger–condition–action rule (recipes); see docs/playbook.md, "Workflow rules". */
+const workflowRule = z
+  .object({
+    ...ruleBase,
+    type: z.literal('workflow'),
+    trigger: workflowTrigger,
+    /** Only while the deal is in one of these stages (closed stages included); any stage when absent. */
+    stages: z.array(id).min(1).optional(),
+    when: condition.optional(),
+    actions: z.array(workflowAction).min(1),
+  })
+  .strict();
+export type WorkflowRule = z.infer<typeof workflowRule>;
+
 export const rule = z.discriminatedUnion('type', [
   triggerRule,
   regressionRule,
@@ -248,6 +360,7 @@ export const rule = z.discriminatedUnion('type', [
   probabilityRule,
   closeDateRule,
   cadenceRule,
+  workflowRule,
 ]);
 export type Rule = z.infer<typeof rule>;
 

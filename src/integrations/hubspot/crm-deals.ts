@@ -14,12 +14,15 @@ export interface HubspotDealInput {
  */
 export function hubspotDealProperties(update: DealUpdate, probabilityProperty: string | undefined): Record<string, string> {
   const properties: Record<string, string> = {};
-  const { stage, probability, closeDate } = update.fields;
+  const { stage, probability, closeDate, ownerId, custom } = update.fields;
   if (stage) {
     properties.pipeline = stage.pipelineId;
     properties.dealstage = stage.stageId;
   }
   if (closeDate !== undefined) properties.closedate = dateToIsoMidnight(closeDate);
+  if (ownerId !== undefined) properties.hubspot_owner_id = ownerId;
+  // HubSpot clears a property set to the empty string.
+  for (const [name, value] of Object.entries(custom ?? {})) properties[name] = value ?? '';
   if (probability !== undefined && probabilityProperty) {
     if (!(probability >= 0 && probability <= 1)) throw new TypeError(`Probability must be within 0..1, got ${probability}`);
     properties[probabilityProperty] = String(probability);

@@ -14,7 +14,7 @@ const priorities: Record<TaskPriority, string> = { low: 'Low', normal: 'Normal',
 /** An Opportunity for PATCH /composite/sobjects. StageName takes the stage's API value. */
 export function opportunityRecord(update: DealUpdate): SObjectRecord {
   const record: SObjectRecord = { attributes: { type: 'Opportunity' }, id: assertSalesforceId(update.dealId) };
-  const { stage, probability, closeDate } = update.fields;
+  const { stage, probability, closeDate, ownerId, custom } = update.fields;
   if (stage) record.StageName = stage.stageId;
   if (probability !== undefined) {
     if (!(probability >= 0 && probability <= 1)) throw new TypeError(`Probability must be within 0..1, got ${probability}`);
@@ -22,6 +22,8 @@ export function opportunityRecord(update: DealUpdate): SObjectRecord {
     record.Probability = Math.round(probability * 100);
   }
   if (closeDate !== undefined) record.CloseDate = calendarDate(closeDate);
+  if (ownerId !== undefined) record.OwnerId = assertSalesforceId(ownerId);
+  for (const [name, value] of Object.entries(custom ?? {})) record[name] = value;
   return record;
 }
 
