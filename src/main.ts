@@ -14,6 +14,7 @@ import { countActiveAdminTokens, createAdminToken, revokeAdminToken } from './wo
 import { validatePlaybookFile } from './cli/playbook-commands.ts';
 import { resealSecrets } from './cli/rotate-keys.ts';
 import { progressBar } from './cli/progress-bar.ts';
+import { syncCommand } from './sync/sync-command.ts';
 import { runBacktest } from './progression/backtest.ts';
 import { sweepDeals } from './progression/sweep.ts';
 import { currentPlaybook, validatePlaybookText } from './progression/playbook-store.ts';
@@ -39,6 +40,8 @@ const usage = `Usage: momentum <command>
   sweep [--workspace W] [--as-of ISO]
                              queue time-based evaluation of deals whose time conditions changed
   keys rotate                re-seal stored secrets with MOMENTUM_ENCRYPTION_KEY
+  sync --workspace W [--activity-days N] [--restart]
+                             import the workspace's open CRM deals now, with progress
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -88,6 +91,24 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`Queued ${enqueued} deal evaluation(s) as of ${asOf.toISOString()}; a running worker carries them out.\n`);
         return 0;
       });
+    }
+    case 'sync': {
+      const { values } = parseArgs({ args: rest, options: { workspace: { type: 'string' }, 'activity-days': { type: 'string' }, restart: { type: 'boolean' } } });
+      const days = values['activity-days'] === undefined ? undefined : Number(values['activity-days']);
+      if (!values.workspace || (days !== undefined && !(Number.isInteger(days) && days >= 0 && days <= 365))) {
+        process.stderr.write('sync needs --workspace W (and --activity-days between 0 and 365)\n');
+        return 2;
+      }
+      const workspaceId = values.workspace;
+      return withRuntime(config, logger, (runtime) =>
+        syncCommand(runtime, {
+          workspaceId,
+          ...(days === undefined ? {} : { activityDays: days }),
+          ...(values.restart ? { restart: true } : {}),
+          onProgress: progressBar('Importing deals'),
+          write: (line) => process.stderr.write(`${line}\n`),
+        }),
+      );
     }
     case 'keys':
       if (rest[0] !== 'rotate') break;

@@ -129,6 +129,74 @@ export interface ConnectionTestResult {
   checks: ConnectionCheck[];
 }
 
+/** A deal as the sync reads it: the snapshot plus the times an import and reconciliation need. */
+export interface CrmDealRecord extends CrmDealSnapshot {
+  /** ISO instant the deal entered its current stage, when the CRM records it. */
+  stageEnteredAt: string | null;
+  createdAt: string | null;
+  /** The CRM's last-modified stamp (HubSpot hs_lastmodifieddate, Salesforce SystemModstamp). */
+  modifiedAt: string | null;
+}
+
+export type CrmActivityKind = 'email' | 'call' | 'meeting' | 'task';
+
+/** One logged activity on a deal (an activity linked to two deals appears once per deal). */
+export interface CrmActivity {
+  kind: CrmActivityKind;
+  id: string;
+  dealId: string;
+  /** ISO instant it happened (sent, called, met, completed). */
+  occurredAt: string;
+  direction?: 'inbound' | 'outbound';
+  durationMinutes?: number;
+  subject?: string;
+  /** Tasks: done. Meetings: not cancelled. Emails and calls: always. */
+  completed: boolean;
+}
+
+export interface CrmPageQuery {
+  /** Where the previous page said to continue; null starts at the beginning. */
+  cursor: string | null;
+  /** Activities at or after this instant come with each page's deals; null reads none. */
+  activitiesSince: Date | null;
+  /** Awaited before every API call, so the shared rate limiter admits each one. */
+  beforeCall?: () => Promise<void>;
+}
+
+export interface OpenDealsQuery extends CrmPageQuery {
+  /** Only these pipelines (HubSpot); null reads every pipeline. */
+  pipelineIds: string[] | null;
+}
+
+export interface ModifiedDealsQuery extends CrmPageQuery {
+  /** Deals modified at or after this instant, open or closed. */
+  since: Date;
+}
+
+export interface CrmDealPage {
+  deals: CrmDealRecord[];
+  activities: CrmActivity[];
+  /** Opaque position of the next page; null after the last one. */
+  next: string | null;
+  /** How many records the whole listing holds, when the CRM says. */
+  total?: number;
+  rateLimit?: RateLimitSnapshot;
+}
+
+export interface RemovedDeal {
+  dealId: string;
+  /** The deal it was merged into, when it was merged rather than deleted. */
+  mergedInto?: string;
+}
+
+export interface RemovedDealsQuery {
+  /** Deals Momentum mirrors that may be gone (HubSpot checks these by id). */
+  candidates: string[];
+  /** Deletions since this instant (Salesforce lists deletions by time). */
+  since: Date;
+  beforeCall?: () => Promise<void>;
+}
+
 export interface CrmClient {
   readonly provider: CrmProvider;
   readonly maxBatchSize: number;
@@ -145,6 +213,12 @@ export interface CrmClient {
   listPipelines(): Promise<CrmPipeline[]>;
   /** Never throws; every problem becomes a failed check with a plain message. */
   testConnection(): Promise<ConnectionTestResult>;
+  /** One page of open deals (with contacts and recent activity), in a stable order. */
+  listOpenDeals(query: OpenDealsQuery): Promise<CrmDealPage>;
+  /** One page of deals modified since a moment, oldest change first. */
+  listModifiedDeals(query: ModifiedDealsQuery): Promise<CrmDealPage>;
+  /** Deals that were deleted or merged away. */
+  listRemovedDeals(query: RemovedDealsQuery): Promise<RemovedDeal[]>;
 }
 
 /** The slice of a pino logger the clients use; pass a child logger carrying workspace ids. */

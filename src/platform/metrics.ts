@@ -41,6 +41,30 @@ export function createMetrics() {
       labelNames: ['provider', 'operation', 'outcome'] as const,
       registers: [registry],
     }),
+    syncRecords: new Counter({
+      name: 'momentum_sync_records_total',
+      help: 'CRM records read by the sync, by phase (import, reconcile) and kind (deal, activity)',
+      labelNames: ['phase', 'kind'] as const,
+      registers: [registry],
+    }),
+    syncMissedChanges: new Counter({
+      name: 'momentum_sync_missed_changes_total',
+      help: 'Changes reconciliation found in the CRM that no webhook had delivered, by provider',
+      labelNames: ['provider'] as const,
+      registers: [registry],
+    }),
+    syncErrors: new Counter({
+      name: 'momentum_sync_errors_total',
+      help: 'Sync runs that stopped on an error, by phase and error kind',
+      labelNames: ['phase', 'kind'] as const,
+      registers: [registry],
+    }),
+    syncWatermark: new Gauge({
+      name: 'momentum_sync_watermark_timestamp_seconds',
+      help: 'Reconciliation watermark per workspace: CRM changes before it have been compared with the mirror',
+      labelNames: ['workspace'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -293,6 +293,38 @@ export interface AlertDigestsTable {
   updated_at: UpdatedAt;
 }
 
+export interface SyncStateTable {
+  workspace_id: string;
+  import_status: Generated<'idle' | 'queued' | 'running' | 'waiting' | 'completed' | 'failed'>;
+  import_reason: string | null;
+  import_activity_days: Generated<number>;
+  import_requested_at: Date | null;
+  import_started_at: Date | null;
+  import_finished_at: Date | null;
+  import_run_id: string | null;
+  import_lease_until: Date | null;
+  import_cursor: string | null;
+  import_pages: Generated<number>;
+  import_deals: Generated<number>;
+  import_activities: Generated<number>;
+  import_signals: Generated<number>;
+  import_total: number | null;
+  import_error: Json<Record<string, unknown>> | null;
+  watermark: Date | null;
+  reconcile_started_at: Date | null;
+  reconcile_finished_at: Date | null;
+  reconcile_runs: Generated<number>;
+  reconcile_deals: Generated<number>;
+  reconcile_missed: Generated<number>;
+  reconcile_last_missed: Generated<number>;
+  reconcile_closed: Generated<number>;
+  reconcile_failures: Generated<number>;
+  reconcile_error: Json<Record<string, unknown>> | null;
+  reconcile_error_at: Date | null;
+  existence_cursor: string | null;
+  updated_at: UpdatedAt;
+}
+
 export interface DB {
   workspaces: WorkspacesTable;
   admin_tokens: AdminTokensTable;
@@ -313,4 +345,5 @@ export interface DB {
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
   alert_digests: AlertDigestsTable;
+  sync_state: SyncStateTable;
 }

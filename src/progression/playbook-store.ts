@@ -17,20 +17,10 @@ export interface StoredPlaybook {
   createdBy: string | null;
 }
 
-// Compiling a playbook builds indexes the engine reuses; versions never change once stored.
-const compiledCache = new Map<string, CompiledPlaybook>();
+// Compiling a playbook builds indexes the engine reuses; versions never change once stored, so
+// stored versions are kept compiled per process (bounded, oldest dropped first).
+const storedCache = new Map<string, StoredPlaybook>();
 const CACHE_LIMIT = 500;
-
-function compiledFor(workspaceId: string, version: number, playbook: Playbook): CompiledPlaybook {
-  const key = `${workspaceId}:${version}`;
-  let compiled = compiledCache.get(key);
-  if (!compiled) {
-    compiled = compilePlaybook(playbook);
-    if (compiledCache.size >= CACHE_LIMIT) compiledCache.delete(compiledCache.keys().next().value!);
-    compiledCache.set(key, compiled);
-  }
-  return compiled;
-}
 
 export function formatOf(text: string): 'yaml' | 'json' {
   return text.trimStart().startsWith('{') ? 'json' : 'yaml';
@@ -49,16 +39,22 @@ export function validatePlaybookText(text: string): Playbook {
 type Row = { version: number; document: Record<string, unknown>; source_text: string; format: 'yaml' | 'json'; created_at: Date; created_by: string | null };
 
 function toStored(workspaceId: string, row: Row): StoredPlaybook {
+  const key = `${workspaceId}:${row.version}`;
+  const cached = storedCache.get(key);
+  if (cached) return cached;
   const playbook = row.document as unknown as Playbook;
-  return {
+  const stored: StoredPlaybook = {
     version: row.version,
     playbook,
-    compiled: compiledFor(workspaceId, row.version, playbook),
+    compiled: compilePlaybook(playbook),
     sourceText: row.source_text,
     format: row.format,
     createdAt: row.created_at,
     createdBy: row.created_by,
   };
+  if (storedCache.size >= CACHE_LIMIT) storedCache.delete(storedCache.keys().next().value!);
+  storedCache.set(key, stored);
+  return stored;
 }
 
 /** Stores a new version (numbered after the latest) and returns it. */
@@ -95,6 +91,22 @@ export async function currentPlaybook(db: Database | Tx, workspaceId: string): P
 }
 
 export async function playbookVersion(db: Database, workspaceId: string, version: number): Promise<StoredPlaybook | undefined> {
+  const row = await db
+    .selectFrom('playbooks')
+    .select(['version', 'document', 'source_text', 'format', 'created_at', 'created_by'])
+    .where('workspace_id', '=', workspaceId)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  return row ? toStored(workspaceId, row) : undefined;
+}
+
+/**
+ * A stored version, compiled. Versions never change once published, so after the first read the
+ * database is not asked again in this process.
+ */
+export async function cachedPlaybookVersion(db: Database | Tx, workspaceId: string, version: number): Promise<StoredPlaybook | undefined> {
+  const cached = storedCache.get(`${workspaceId}:${version}`);
+  if (cached) return cached;
   const row = await db
     .selectFrom('playbooks')
     .select(['version', 'document', 'source_text', 'format', 'created_at', 'created_by'])

@@ -8,6 +8,7 @@ import { flushOutbox } from '../writeback/flush-outbox.ts';
 import { crmTargetFor } from '../writeback/crm-target.ts';
 import { sweepDeals } from '../progression/sweep.ts';
 import { hydrateUnseenDeal } from '../progression/hydrate-deal.ts';
+import { SYNC_SCHEDULE_CRON, SYNC_SCHEDULE_TASK, syncTasks } from '../sync/sync-tasks.ts';
 import { alertTasks, alertCronItems } from '../alerts/alert-tasks.ts';
 
 const evaluatePayload = z.object({
@@ -60,6 +61,9 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
 
     ...alertTasks(runtime),
 
+    // Initial import and reconciliation of CRM deals (docs/sync.md).
+    ...syncTasks({ db: runtime.db, logger: runtime.logger, metrics: runtime.metrics, crmFor: (ws) => crmTargetFor(runtime, ws) }),
+
     // The web process pumps right after each webhook; this catches anything a crash left behind.
     'pump-signals': async () => {
       while ((await pumpSignals(runtime.db)).signals > 0);
@@ -68,6 +72,7 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
   const cronItems = parseCronItems([
     { task: 'pump-signals', match: '* * * * *', identifier: 'pump-signals', options: { backfillPeriod: 0, queueName: 'pump' } },
     { task: 'sweep', match: '*/5 * * * *', identifier: 'sweep', options: { backfillPeriod: 0, queueName: 'sweep' } },
+    { task: SYNC_SCHEDULE_TASK, match: SYNC_SCHEDULE_CRON, identifier: SYNC_SCHEDULE_TASK, options: { backfillPeriod: 0 } },
     ...alertCronItems,
   ]);
   return { taskList, cronItems };

@@ -11,6 +11,7 @@ import { loadConnection, putConnection, recordConnectionTest } from './connectio
 import { crmClientFor } from './crm-target.ts';
 import { readBucket } from './rate-limiter.ts';
 import { bucketFor } from './crm-limits.ts';
+import { queueImportForConnection } from '../sync/sync-store.ts';
 
 const connectionView = z.object({
   provider: z.enum(['hubspot', 'salesforce']),
@@ -52,6 +53,8 @@ export const connectionRoutes: FastifyPluginAsync<{ db: Database; secretBox: Sec
     const ws = request.params.workspaceId;
     await requireWorkspace(db, request, ws);
     const view = await putConnection(db, deps.secretBox, ws, request.body);
+    // A new connection brings in the CRM's open deals (see docs/sync.md).
+    await queueImportForConnection(db, ws, new Date());
     const stored = (await loadConnection(db, deps.secretBox, ws))!;
     return withUsage(ws, view, stored.config);
   });

@@ -18,22 +18,31 @@ export interface OutboxRow {
 }
 
 /**
- * Queues writes for a deal. A repeated decision finds its rows by idempotency key and adds
- * nothing. In shadow mode the rows are recorded as `shadow`: what would have been sent.
+ * Queues writes for a deal, all in one statement. A repeated decision finds its rows by
+ * idempotency key and adds nothing. In shadow mode the rows are recorded as `shadow`: what would
+ * have been sent.
  */
 export async function enqueueWrites(
   tx: Tx,
-  input: { workspaceId: string; dealId: string; decisionId: string | null; writes: PlannedWrite[]; shadow: boolean; held?: boolean },
+  input: { workspaceId: string; dealId: string; decisionId: string | null; writes: PlannedWrite[]; shadow: boolean },
+): Promise<number> {
+  return enqueueDecisionWrites(tx, { ...input, writes: input.writes.map((write) => ({ decisionId: input.decisionId, write })) });
+}
+
+/** The same for writes of several decisions at once (one evaluation's worth). */
+export async function enqueueDecisionWrites(
+  tx: Tx,
+  input: { workspaceId: string; dealId: string; writes: Array<{ decisionId: string | null; write: PlannedWrite }>; shadow: boolean },
 ): Promise<number> {
   if (input.writes.length === 0) return 0;
-  const status: OutboxStatus = input.shadow ? 'shadow' : input.held ? 'held' : 'pending';
+  const status: OutboxStatus = input.shadow ? 'shadow' : 'pending';
   const rows = await tx
     .insertInto('outbox')
     .values(
-      input.writes.map((write) => ({
+      input.writes.map(({ decisionId, write }) => ({
         workspace_id: input.workspaceId,
         deal_id: input.dealId,
-        decision_id: input.decisionId,
+        decision_id: decisionId,
         kind: write.kind,
         idempotency_key: write.idempotencyKey,
         payload: JSON.stringify(write.payload),
@@ -46,12 +55,41 @@ export async function enqueueWrites(
   return rows.length;
 }
 
-/** Asks for a flush of the workspace's outbox, in the same transaction as the rows it should send. */
+/** Asks for a flush of the workspace's outbox (at `runAt`, or now), replacing any waiting one. */
 export async function scheduleFlush(tx: Tx | Database, workspaceId: string, runAt?: Date): Promise<void> {
   await sql`select graphile_worker.add_job(
     ${FLUSH_OUTBOX_TASK}, json_build_object('workspaceId', ${workspaceId}::text),
     run_at := ${runAt ?? null}::timestamptz, job_key := ${flushJobKey(workspaceId)}, max_attempts := 10
   )`.execute(tx);
+}
+
+/**
+ * Asks for a flush unless one is already waiting to run. Evaluations call this on every decision
+ * with writes; reading instead of re-writing the job row keeps concurrent evaluations of one
+ * workspace from queueing on that row's lock. A flush that started meanwhile re-checks for due
+ * rows when it ends, and the periodic outbox check catches anything left.
+ */
+export async function ensureFlushScheduled(tx: Tx, workspaceId: string): Promise<void> {
+  await sql`
+    select graphile_worker.add_job(${FLUSH_OUTBOX_TASK}, json_build_object('workspaceId', ${workspaceId}::text),
+                                   job_key := ${flushJobKey(workspaceId)}, max_attempts := 10)
+    where not exists (select 1 from graphile_worker.jobs where key = ${flushJobKey(workspaceId)} and locked_at is null)
+  `.execute(tx);
+}
+
+/** Workspaces with writes due and no flush waiting: the periodic safety net after crashes and races. */
+export async function scheduleDueFlushes(db: Database): Promise<number> {
+  const result = await sql<{ n: number }>`
+    with due as (
+      select distinct workspace_id from outbox
+      where status in ('pending', 'failed') and next_attempt_at <= now()
+    )
+    select count(graphile_worker.add_job(${FLUSH_OUTBOX_TASK}, json_build_object('workspaceId', workspace_id),
+                                         job_key := 'flush:' || workspace_id, max_attempts := 10))::int as n
+    from due
+    where not exists (select 1 from graphile_worker.jobs j where j.key = 'flush:' || due.workspace_id)
+  `.execute(db);
+  return result.rows[0]?.n ?? 0;
 }
 
 /**

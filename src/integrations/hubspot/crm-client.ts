@@ -14,6 +14,11 @@ import type {
   NewNote,
   NewTask,
   TaskRef,
+  CrmDealPage,
+  ModifiedDealsQuery,
+  OpenDealsQuery,
+  RemovedDeal,
+  RemovedDealsQuery,
 } from '../../crm/types.ts';
 import { createHubspotAccessToken, type HubspotAuthDeps } from './crm-auth.ts';
 import { mapHubspotBatchResults } from './crm-batch-results.ts';
@@ -29,6 +34,7 @@ import {
 } from './crm-engagements.ts';
 import { expectObject, HubspotHttp } from './crm-http.ts';
 import { hubspotPipelines } from './crm-pipelines.ts';
+import { listHubspotModifiedDeals, listHubspotOpenDeals, listHubspotRemovedDeals, type HubspotSyncContext } from './crm-sync.ts';
 
 /** HubSpot batch endpoints take at most 100 inputs. */
 export const hubspotMaxBatchSize = 100;
@@ -124,6 +130,35 @@ export class HubspotCrmClient implements CrmClient {
   async listPipelines(): Promise<CrmPipeline[]> {
     const response = await this.http.send({ method: 'GET', path: '/crm/v3/pipelines/deals', write: false });
     return hubspotPipelines(expectObject(response.body, 'the pipeline list', false));
+  }
+
+  listOpenDeals(query: OpenDealsQuery): Promise<CrmDealPage> {
+    return listHubspotOpenDeals(this.syncContext(), query);
+  }
+
+  listModifiedDeals(query: ModifiedDealsQuery): Promise<CrmDealPage> {
+    return listHubspotModifiedDeals(this.syncContext(), query);
+  }
+
+  listRemovedDeals(query: RemovedDealsQuery): Promise<RemovedDeal[]> {
+    return listHubspotRemovedDeals(this.syncContext(), query);
+  }
+
+  private pipelinesOnce: Promise<CrmPipeline[]> | undefined;
+
+  private syncContext(): HubspotSyncContext {
+    return {
+      http: this.http,
+      config: this.config,
+      pipelines: (beforeCall) =>
+        (this.pipelinesOnce ??= (async () => {
+          await beforeCall?.();
+          return this.listPipelines();
+        })().catch((error: unknown) => {
+          this.pipelinesOnce = undefined;
+          throw error;
+        })),
+    };
   }
 
   async testConnection(): Promise<ConnectionTestResult> {

@@ -14,6 +14,11 @@ import type {
   NewNote,
   NewTask,
   TaskRef,
+  CrmDealPage,
+  ModifiedDealsQuery,
+  OpenDealsQuery,
+  RemovedDeal,
+  RemovedDealsQuery,
 } from '../../crm/types.ts';
 import { SalesforceApi } from './crm-api.ts';
 import { createSalesforceAccessToken, type SalesforceAuthDeps } from './crm-auth.ts';
@@ -21,6 +26,7 @@ import { assertSalesforceId, isSalesforceId, sameSalesforceId } from './crm-ids.
 import { mapSaveResults, noteRecord, opportunityRecord, taskRecord, type SObjectRecord } from './crm-records.ts';
 import { opportunitySoql, opportunityStagesSoql, salesforceDealSnapshot, salesforcePipeline } from './crm-reads.ts';
 import { asQueryPage, queryPath, soqlList } from './crm-soql.ts';
+import { listSalesforceModifiedDeals, listSalesforceOpenDeals, listSalesforceRemovedDeals } from './crm-sync.ts';
 
 /** sObject Collections take at most 200 records per call. */
 export const salesforceMaxBatchSize = 200;
@@ -94,6 +100,18 @@ export class SalesforceCrmClient implements CrmClient {
   async listPipelines(): Promise<CrmPipeline[]> {
     const rows = await this.queryAll<Parameters<typeof salesforcePipeline>[0][number]>(opportunityStagesSoql, { includeDeleted: false });
     return [salesforcePipeline(rows)];
+  }
+
+  listOpenDeals(query: OpenDealsQuery): Promise<CrmDealPage> {
+    return listSalesforceOpenDeals(this.api, query);
+  }
+
+  listModifiedDeals(query: ModifiedDealsQuery): Promise<CrmDealPage> {
+    return listSalesforceModifiedDeals(this.api, query);
+  }
+
+  listRemovedDeals(query: RemovedDealsQuery): Promise<RemovedDeal[]> {
+    return listSalesforceRemovedDeals(this.api, query, new Date());
   }
 
   async testConnection(): Promise<ConnectionTestResult> {
