@@ -23,6 +23,7 @@ import { connectionRoutes } from '../writeback/connection-routes.ts';
 import { writebackRoutes } from '../writeback/writeback-routes.ts';
 import { alertRoutes } from '../alerts/alert-routes.ts';
 import { peopleRoutes } from '../people/people-routes.ts';
+import { routingRoutes } from '../routing/routing-routes.ts';
 import { playbookRoutes } from '../progression/playbook-routes.ts';
 import { dealRoutes } from '../progression/deal-routes.ts';
 import { replayRoutes } from '../progression/replay-routes.ts';
@@ -116,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(syncRoutes, { db: deps.db, now });
     await api.register(alertRoutes, { db: deps.db, secretBox: deps.secretBox, now });
     await api.register(peopleRoutes, { db: deps.db });
+    await api.register(routingRoutes, { db: deps.db, now });
   }, { prefix: '/api' });
 
   return app;

@@ -183,6 +183,35 @@ export interface WorkerHeartbeatsTable {
   seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface RoutingConfigsTable {
+  workspace_id: string;
+  config: Json<Record<string, unknown>>;
+  updated_at: UpdatedAt;
+}
+
+export interface RoutingPoolsTable {
+  workspace_id: string;
+  pool: string;
+  state: Json<Record<string, unknown>>;
+  assigned: ColumnType<string, string | number | undefined, string | number>;
+  updated_at: UpdatedAt;
+}
+
+export interface RoutingAssignmentsTable {
+  workspace_id: string;
+  id: BigId;
+  deal_id: string;
+  decision_key: string;
+  rule_id: string;
+  owner_id: string | null;
+  pool: string | null;
+  seq: string | null;
+  strategy: string;
+  explanation: string;
+  assigned_at: CreatedAt;
+  settled_at: Date | null;
+}
+
 export interface CrmRateLimitsTable {
   bucket: string;
   recent: Generated<Date[]>;
@@ -338,6 +367,9 @@ export interface DB {
   connections: ConnectionsTable;
   outbox: OutboxTable;
   approvals: ApprovalsTable;
+  routing_configs: RoutingConfigsTable;
+  routing_pools: RoutingPoolsTable;
+  routing_assignments: RoutingAssignmentsTable;
   crm_rate_limits: CrmRateLimitsTable;
   worker_heartbeats: WorkerHeartbeatsTable;
   people: PeopleTable;

@@ -11,6 +11,8 @@ import { enqueueWrites, scheduleFlush } from '../writeback/outbox-store.ts';
 import { closeObsoleteApprovals, DEFAULT_APPROVAL_TTL_MS, openApproval } from '../writeback/approvals.ts';
 import { currentPlaybook } from './playbook-store.ts';
 import { openAlert } from '../alerts/open-alert.ts';
+import { loadRoutingDirectory, settleAssignments, type RoutingDirectory } from '../routing/routing-store.ts';
+import { redirectAwayOwners, routeDecisions } from '../routing/apply-routing.ts';
 
 export interface EvaluateDealDeps {
   db: Database;
@@ -56,6 +58,7 @@ export async function evaluateDealNow(
     const playbook = await currentPlaybook(tx, workspaceId);
     const signals = await loadDealSignals(tx, workspaceId, dealId);
     const now = deps.now();
+    const routing = await loadRoutingDirectory(tx, workspaceId, playbook.compiled.playbook.alerting, now.getTime());
     const result = evaluateDeal({
       deal: deal.state as unknown as DealState,
       signals,
@@ -63,6 +66,7 @@ export async function evaluateDealNow(
       playbookVersion: String(playbook.version),
       now,
       trigger,
+      owners: routing?.facts,
     });
     const next = result.nextState;
     await tx
@@ -86,7 +90,8 @@ export async function evaluateDealNow(
       .where('deal_id', '=', dealId)
       .execute();
 
-    const summary = await storeDecisions(tx, { workspaceId, dealId, trigger, shadow: workspace.mode === 'shadow', deal: next, decisions: result.decisions, now });
+    await settleAssignments(tx, workspaceId, dealId, next.ownerId, next.memory.crmAsOf['ownerId'], now);
+    const summary = await storeDecisions(tx, { workspaceId, dealId, trigger, shadow: workspace.mode === 'shadow', deal: next, decisions: result.decisions, now, routing });
     if (summary.decisions > 0) deps.logger.debug({ workspaceId, dealId, ...summary }, 'deal evaluated');
     return summary;
   });
@@ -120,10 +125,13 @@ function decisionStatus(decision: Decision, writes: number, shadow: boolean): st
 
 async function storeDecisions(
   tx: Tx,
-  input: { workspaceId: string; dealId: string; trigger: Trigger; shadow: boolean; deal: DealState; decisions: Decision[]; now: Date },
+  input: { workspaceId: string; dealId: string; trigger: Trigger; shadow: boolean; deal: DealState; decisions: Decision[]; now: Date; routing: RoutingDirectory | undefined },
 ): Promise<EvaluationSummary> {
   if (input.decisions.length === 0) return { decisions: 0, writes: 0, approvals: 0 };
+  // Owners are chosen (and away owners' tasks redirected) before anything is stored.
+  await routeDecisions(tx, { workspaceId: input.workspaceId, dealId: input.dealId, deal: input.deal, decisions: input.decisions, directory: input.routing });
   const plans = input.decisions.map((decision) => ({ decision, plan: planActions(decision, input.deal) }));
+  redirectAwayOwners(plans, input.routing);
   const inserted = await tx
     .insertInto('decisions')
     .values(

@@ -1,0 +1,23 @@
+import { alertingSettings, type AlertingSettings } from '../engine/playbook/schema.ts';
+import { localMoment } from '../people/local-time.ts';
+import { workingPatternOf, type Person } from '../people/people-store.ts';
+import { isOutOfOffice, nextWorkingInstant } from '../people/working-time.ts';
+
+/** Defaults for people with no working pattern on record, when the playbook names none. */
+const fallbackAlerting: AlertingSettings = alertingSettings.parse({});
+
+export interface Availability {
+  onLeave: boolean;
+  offHours: boolean;
+}
+
+/**
+ * Whether a person is away (out of office today, in their own time zone) or simply outside their
+ * working hours at `nowMs`. Uses the people directory's patterns and the playbook's defaults.
+ */
+export function availabilityOf(person: Person | undefined, alerting: AlertingSettings | undefined, nowMs: number): Availability {
+  const pattern = workingPatternOf(person, alerting ?? fallbackAlerting);
+  const today = localMoment(nowMs, pattern.timeZone).date;
+  const onLeave = isOutOfOffice(pattern, today);
+  return { onLeave, offHours: !onLeave && nextWorkingInstant(pattern, nowMs) !== nowMs };
+}
