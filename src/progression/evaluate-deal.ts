@@ -6,10 +6,10 @@ import { evaluateDeal } from '../engine/evaluate.ts';
 import { initialDealState } from '../engine/state.ts';
 import type { Decision, DealState, Provider, Trigger } from '../engine/types.ts';
 import { loadDealSignals } from '../signals/signal-store.ts';
-import { planActions } from '../writeback/plan-actions.ts';
-import { enqueueWrites, scheduleFlush } from '../writeback/outbox-store.ts';
+import { planActions, type PlannedWrite } from '../writeback/plan-actions.ts';
+import { enqueueDecisionWrites, ensureFlushScheduled } from '../writeback/outbox-store.ts';
 import { closeObsoleteApprovals, DEFAULT_APPROVAL_TTL_MS, openApproval } from '../writeback/approvals.ts';
-import { currentPlaybook } from './playbook-store.ts';
+import { cachedPlaybookVersion, currentPlaybook } from './playbook-store.ts';
 import { openAlert } from '../alerts/open-alert.ts';
 import { loadRoutingDirectory, settleAssignments, type RoutingDirectory } from '../routing/routing-store.ts';
 import { redirectAwayOwners, routeDecisions } from '../routing/apply-routing.ts';
@@ -39,23 +39,10 @@ export async function evaluateDealNow(
 ): Promise<EvaluationSummary> {
   const { workspaceId, dealId, trigger } = input;
   return deps.db.transaction().execute(async (tx) => {
-    const workspace = await tx.selectFrom('workspaces').select(['mode']).where('id', '=', workspaceId).executeTakeFirst();
+    const workspace = await workspaceAndPlaybookVersion(tx, workspaceId);
     if (!workspace) return { decisions: 0, writes: 0, approvals: 0 };
-    const provider = await providerFor(tx, workspaceId, dealId);
-    await tx
-      .insertInto('deals')
-      .values({ workspace_id: workspaceId, deal_id: dealId, provider, state: json(initialDealState(dealId, provider)) })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-    const deal = await tx
-      .selectFrom('deals')
-      .select(['state'])
-      .where('workspace_id', '=', workspaceId)
-      .where('deal_id', '=', dealId)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
-
-    const playbook = await currentPlaybook(tx, workspaceId);
+    const deal = await lockDeal(tx, workspaceId, dealId);
+    const playbook = await playbookAt(tx, workspaceId, workspace.playbookVersion);
     const signals = await loadDealSignals(tx, workspaceId, dealId);
     const now = deps.now();
     const routing = await loadRoutingDirectory(tx, workspaceId, playbook.compiled.playbook.alerting, now.getTime());
@@ -95,6 +82,38 @@ export async function evaluateDealNow(
     if (summary.decisions > 0) deps.logger.debug({ workspaceId, dealId, ...summary }, 'deal evaluated');
     return summary;
   });
+}
+
+/** The workspace's mode and current playbook version in one read (the playbook itself is cached). */
+async function workspaceAndPlaybookVersion(tx: Tx, workspaceId: string) {
+  const row = await sql<{ mode: 'shadow' | 'live'; version: number | null }>`
+    select w.mode, (select max(version) from playbooks p where p.workspace_id = w.id) as version
+    from workspaces w where w.id = ${workspaceId}
+  `.execute(tx);
+  const first = row.rows[0];
+  return first ? { mode: first.mode, playbookVersion: first.version } : undefined;
+}
+
+/**
+ * Locks the deal row for the rest of the transaction, creating it first for a deal never seen.
+ * The common case (a known deal) is a single statement.
+ */
+async function lockDeal(tx: Tx, workspaceId: string, dealId: string): Promise<{ state: unknown }> {
+  const lock = () =>
+    tx.selectFrom('deals').select(['state']).where('workspace_id', '=', workspaceId).where('deal_id', '=', dealId).forUpdate().executeTakeFirst();
+  const known = await lock();
+  if (known) return known;
+  const provider = await providerFor(tx, workspaceId, dealId);
+  await tx
+    .insertInto('deals')
+    .values({ workspace_id: workspaceId, deal_id: dealId, provider, state: json(initialDealState(dealId, provider)) })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+  return (await lock())!;
+}
+
+async function playbookAt(tx: Tx, workspaceId: string, version: number | null) {
+  return (version === null ? undefined : await cachedPlaybookVersion(tx, workspaceId, version)) ?? currentPlaybook(tx, workspaceId);
 }
 
 function isClosed(pb: { stageByKey: Map<string, { stage: { closed?: unknown } }> }, state: DealState): boolean {
@@ -157,12 +176,12 @@ async function storeDecisions(
     .execute();
   const idByKey = new Map(inserted.map((row) => [row.key, String(row.id)]));
 
-  let writes = 0;
   let approvals = 0;
+  const queuedWrites: Array<{ decisionId: string; write: PlannedWrite }> = [];
   for (const { decision, plan } of plans) {
     const decisionId = idByKey.get(decision.key);
     if (!decisionId) continue;
-    writes += await enqueueWrites(tx, { workspaceId: input.workspaceId, dealId: input.dealId, decisionId, writes: plan.writes, shadow: input.shadow });
+    for (const write of plan.writes) queuedWrites.push({ decisionId, write });
     if (plan.needsApproval) {
       await openApproval(tx, { workspaceId: input.workspaceId, dealId: input.dealId, decisionId, expiresAt: new Date(input.now.getTime() + DEFAULT_APPROVAL_TTL_MS) });
       approvals += 1;
@@ -172,11 +191,12 @@ async function storeDecisions(
       await openAlert(tx, { workspaceId: input.workspaceId, dealId: input.dealId, decisionId, decision, deal: input.deal, now: input.now });
     }
   }
+  const writes = await enqueueDecisionWrites(tx, { workspaceId: input.workspaceId, dealId: input.dealId, writes: queuedWrites, shadow: input.shadow });
   if (plans.some(({ decision }) => stageDecisionTypes.has(decision.type))) {
     const fresh = [...idByKey.entries()].filter(([key]) => plans.some(({ decision }) => decision.key === key && decision.type === 'request_approval')).map(([, id]) => id);
     await closeObsoleteApprovals(tx, input.workspaceId, input.dealId, fresh);
   }
-  if (writes > 0 && !input.shadow) await scheduleFlush(tx, input.workspaceId);
+  if (writes > 0 && !input.shadow) await ensureFlushScheduled(tx, input.workspaceId);
   return { decisions: idByKey.size, writes, approvals };
 }
 
