@@ -93,19 +93,29 @@ export async function scheduleDueFlushes(db: Database): Promise<number> {
 }
 
 /**
- * Claims due rows for sending. A row left in `sending` longer than the lease belongs to a worker
- * that died mid-call: it is claimed again and marked uncertain, since its write may have landed.
+ * Claims due rows for sending, whole deals at a time (the deals with the oldest due rows first),
+ * so every pending change of a deal is in one claim and can be coalesced into one record. A row
+ * left in `sending` longer than the lease belongs to a worker that died mid-call: it is claimed
+ * again and marked uncertain, since its write may have landed.
  */
 export async function claimDueRows(db: Database, workspaceId: string, options: { limit: number; leaseMs: number }): Promise<OutboxRow[]> {
+  const lease = sql`make_interval(secs => ${options.leaseMs / 1000})`;
+  const isDue = sql`((status in ('pending', 'failed') and next_attempt_at <= now()) or (status = 'sending' and updated_at < now() - ${lease}))`;
   const result = await sql<{
     id: string; deal_id: string; kind: PlannedWrite['kind']; idempotency_key: string; payload: Record<string, unknown>; attempts: number; uncertain: boolean;
   }>`
-    with due as (
+    with due_deals as (
+      select deal_id from outbox
+      where workspace_id = ${workspaceId} and ${isDue}
+      group by deal_id
+      order by min(id)
+      -- Room for a few rows per deal, so the row limit below rarely splits a deal.
+      limit ${Math.max(1, Math.ceil(options.limit / 4))}
+    ),
+    due as (
       select id, (status = 'sending' or coalesce(last_error->>'kind', '') = 'uncertain') as uncertain
       from outbox
-      where workspace_id = ${workspaceId}
-        and ((status in ('pending', 'failed') and next_attempt_at <= now())
-          or (status = 'sending' and updated_at < now() - make_interval(secs => ${options.leaseMs / 1000})))
+      where workspace_id = ${workspaceId} and deal_id in (select deal_id from due_deals) and ${isDue}
       order by id
       limit ${options.limit}
       for update skip locked

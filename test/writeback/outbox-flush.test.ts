@@ -6,6 +6,7 @@ import { drainQueue } from '../support/worker.ts';
 import { flushOutbox } from '../../src/writeback/flush-outbox.ts';
 import { readBucket } from '../../src/writeback/rate-limiter.ts';
 import { MAX_ATTEMPTS } from '../../src/writeback/retry-policy.ts';
+import { claimDueRows } from '../../src/writeback/outbox-store.ts';
 import {
   closeDateWrite,
   createdAll,
@@ -220,5 +221,22 @@ describe('flushing the outbox to HubSpot', async () => {
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('not_retryable');
     expect((await t.app.inject({ method: 'POST', url: `/api/workspaces/${ws}/outbox/999999/retry`, headers: t.auth })).statusCode).toBe(404);
+  });
+});
+
+describe('claiming due writes', async () => {
+  const t = await createTestApp();
+
+  it('claims whole deals, so changes queued far apart for one deal are coalesced together', async () => {
+    await t.app.inject({ method: 'PUT', url: '/api/workspaces/claims', headers: t.auth, payload: { name: 'Claims', mode: 'live' } });
+    // Deal A's two stage changes are separated by writes for eleven other deals.
+    await queueWrites(t, 'claims', 'A', [stageWrite('a-1', 'qualifiedtobuy')]);
+    for (let i = 0; i < 11; i += 1) await queueWrites(t, 'claims', `other-${i}`, [stageWrite(`o-${i}`, 'qualifiedtobuy')]);
+    await queueWrites(t, 'claims', 'A', [stageWrite('a-2', 'contractsent')]);
+
+    const claimed = await claimDueRows(t.db, 'claims', { limit: 8, leaseMs: 60_000 });
+    const deals = claimed.map((row) => row.dealId);
+    expect(deals.filter((d) => d === 'A')).toHaveLength(2);
+    expect(new Set(deals).size).toBe(2);
   });
 });
