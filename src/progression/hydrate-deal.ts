@@ -3,6 +3,8 @@ import type { Logger } from '../platform/logger.ts';
 import type { CrmDealSnapshot } from '../crm/types.ts';
 import type { StakeholderRole } from '../signals/catalogue.ts';
 import type { CrmTarget } from '../writeback/flush-outbox.ts';
+import { acquireCall, pauseBucket } from '../writeback/rate-limiter.ts';
+import { isCrmError } from '../crm/errors.ts';
 
 /** CRM contact-role names → the buying-committee roles the engine knows. */
 const roleNames: Record<string, StakeholderRole> = {
@@ -61,10 +63,17 @@ export async function hydrateUnseenDeal(
   if (known) return false;
   const target = await deps.crmFor(workspaceId);
   if (!target) return false;
+  // The read counts against the same shared budget as writes. When the budget is spent the deal
+  // is evaluated from its signals; reconciliation fills in the rest later.
+  const admitted = await acquireCall(deps.db, target.bucket, target.limits);
+  if (!admitted.granted) return false;
   let snapshot: CrmDealSnapshot | null;
   try {
     snapshot = await target.client.readDeal(dealId);
   } catch (error) {
+    if (isCrmError(error) && error.kind === 'rate_limited') {
+      await pauseBucket(deps.db, target.bucket, new Date(deps.now().getTime() + (error.retryAfterMs ?? 10_000)));
+    }
     deps.logger.warn({ workspaceId, dealId, err: error }, 'could not read the deal from the CRM; evaluating from signals alone');
     return false;
   }
