@@ -28,7 +28,10 @@ export interface Runtime {
 export async function openRuntime(config: Config, logger: Logger, options: { migrate: boolean }): Promise<Runtime> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
   const databaseUrl = config.databaseUrl ?? embedded!.url;
-  const pool = createPool(databaseUrl, config.databasePoolSize, logger);
+  // The queue runner shares the pool: each running job may hold a connection while graphile-worker
+  // completes others in batches, so a pool smaller than this starves it (and it crashes the runner).
+  const poolSize = Math.max(config.databasePoolSize, config.workerConcurrency * 2 + 4);
+  const pool = createPool(databaseUrl, poolSize, logger);
   const db = createDatabase(pool);
   try {
     if (options.migrate) await migrateToLatest(pool, db, logger);
