@@ -207,7 +207,13 @@ export const IMPORT_AFTER_CONNECTION_DELAY_MS = 2 * 60_000;
  */
 export async function queueImportForConnection(db: Database, workspaceId: string, now: Date): Promise<boolean> {
   const state = await loadSyncState(db, workspaceId);
+  const runAt = new Date(now.getTime() + IMPORT_AFTER_CONNECTION_DELAY_MS);
+  // Still waiting from an earlier PUT: the settling time starts again from this one.
+  if (state?.import_status === 'queued' && state.import_reason === 'connection' && !state.import_started_at) {
+    await queueJob(db, SYNC_IMPORT_TASK, workspaceId, importJobKey(workspaceId), runAt);
+    return true;
+  }
   if (state && state.import_status !== 'idle' && state.import_status !== 'failed') return false;
-  await requestImport(db, workspaceId, { reason: 'connection', runAt: new Date(now.getTime() + IMPORT_AFTER_CONNECTION_DELAY_MS) });
+  await requestImport(db, workspaceId, { reason: 'connection', runAt });
   return true;
 }

@@ -192,20 +192,20 @@ export function fakeHubspot(): FakeHubspot {
     if (failure) return [failure.status, failure.body, failure.headers];
     return [200, search(fake, lastBody)];
   });
-  scope.post(/\/crm\/v4\/associations\/deals\/(\w+)\/batch\/read/, capture).reply((req) => {
+  scope.post(/\/crm\/v4\/associations\/deals\/(\w+)\/batch\/read/, capture).reply((req: unknown) => {
     const toType = /deals\/(\w+)\/batch/.exec(urlOf(req))![1]!;
     return [200, associations(fake, toType, lastBody)];
   });
-  scope.post(/\/crm\/v3\/objects\/(\w+)\/batch\/read/, capture).reply((req) => {
+  scope.post(/\/crm\/v3\/objects\/(\w+)\/batch\/read/, capture).reply((req: unknown) => {
     const type = /objects\/(\w+)\/batch/.exec(urlOf(req))![1]!;
     return batchRead(fake, type, lastBody);
   });
   // Anything that would change the CRM is recorded and refused, so a test can prove none was sent.
-  scope.post(/\/batch\/(create|update|upsert)/).reply((req) => {
+  scope.post(/\/batch\/(create|update|upsert)/).reply((req: unknown) => {
     fake.writes.push(urlOf(req));
     return [500, { message: 'writes are not expected here' }];
   });
-  scope.patch(/.*/).reply((req) => {
+  scope.patch(/.*/).reply((req: unknown) => {
     fake.writes.push(urlOf(req));
     return [500, { message: 'writes are not expected here' }];
   });

@@ -220,5 +220,12 @@ describe('initial import', () => {
     expect(view.import).toMatchObject({ status: 'queued', reason: 'connection' });
     const job = await t.db.selectFrom('graphile_worker.jobs' as any).select(['run_at']).where('key', '=', `sync-import:${ws}`).executeTakeFirst() as any;
     expect(new Date(job.run_at).getTime()).toBeGreaterThan(Date.now() + 60_000);
+
+    // Editing the connection again while the import waits starts the settling time over.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await put(`/api/workspaces/${ws}/connection`, { provider: 'hubspot', auth: { type: 'private_app' }, tier: 'professional' })).statusCode).toBe(200);
+    const later = await t.db.selectFrom('graphile_worker.jobs' as any).select(['run_at']).where('key', '=', `sync-import:${ws}`).executeTakeFirst() as any;
+    expect(new Date(later.run_at).getTime()).toBeGreaterThan(new Date(job.run_at).getTime());
+    expect((await getSync(ws)).import).toMatchObject({ status: 'queued', reason: 'connection' });
   });
 });
