@@ -109,13 +109,19 @@ describe('history and echoes never act', () => {
     expect(ofType(r.decisions, 'advance_stage').map((d) => d.toStage)).toEqual(['qualified']);
   });
 
-  it('signals before the workspace connected are state-only; later ones act on the whole history', () => {
-    const signals = discoveryHistory('live');
+  it('CRM reads from before the workspace connected are state-only; later ones act on the whole history', () => {
+    const signals = discoveryHistory('imported');
     const early = run(signals, at(2, 2), { options: { connectedAt: at(3) } });
     expect(early.decisions).toEqual([]);
     const connected = run(signals, at(2, 2), { options: { connectedAt: at(1, 12) } });
     expect(ofType(connected.decisions, 'advance_stage').map((d) => [d.ruleId, d.toStage])).toEqual([['adv-discovery-call', 'qualified']]);
     expect(connected.decisions.some((d) => d.ruleId === 'workflow:discovery')).toBe(false);
+  });
+
+  it('a live delivery acts even when its event happened shortly before the connection', () => {
+    const r = run(discoveryHistory('live'), at(2, 2), { options: { connectedAt: at(1, 12) } });
+    expect(ofType(r.decisions, 'advance_stage').map((d) => [d.ruleId, d.toStage])).toEqual([['adv-discovery-call', 'qualified']]);
+    expect(r.decisions.some((d) => d.ruleId === 'workflow:discovery')).toBe(true);
   });
 
   it('echo activity never triggers a rule', () => {

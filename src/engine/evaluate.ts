@@ -184,10 +184,11 @@ export function evaluateDeal(input: EvaluationInput): EvaluationResult {
     const sig = fresh[seq]!;
     const at = sig.occurredAt.getTime();
     ctx.signalIso = sig.occurredAt.toISOString();
-    // History from before the workspace connected (or imported without a connection time) only
-    // updates the mirror: nobody should get tasks about events from last quarter.
+    // What a CRM read found from before the workspace connected (or any read without a connection
+    // time) only updates the mirror: nobody should get tasks about events from last quarter.
+    // Live deliveries are never history, even when their event time predates the connection.
     const imported = sig.origin === 'imported' || sig.origin === 'reconciled';
-    const historic = connectedAtMs !== null ? at < connectedAtMs : imported && !simulate;
+    const historic = imported && !simulate && (connectedAtMs === null || at < connectedAtMs);
     ctx.actionable = false;
     const mark = workflowMark(ctx);
     const events = applySignal(ctx, sig);

@@ -54,6 +54,7 @@ export async function evaluateDealNow(
       now,
       trigger,
       owners: routing?.facts,
+      ...(workspace.connectedAt ? { options: { connectedAt: workspace.connectedAt } } : {}),
     });
     const next = result.nextState;
     await tx
@@ -84,14 +85,20 @@ export async function evaluateDealNow(
   });
 }
 
-/** The workspace's mode and current playbook version in one read (the playbook itself is cached). */
+/**
+ * The workspace's mode, current playbook version (the playbook itself is cached) and when its CRM
+ * was connected, in one read. What an import finds from before the connection shapes the mirror
+ * only; changes reconciliation finds later act like webhooks.
+ */
 async function workspaceAndPlaybookVersion(tx: Tx, workspaceId: string) {
-  const row = await sql<{ mode: 'shadow' | 'live'; version: number | null }>`
-    select w.mode, (select max(version) from playbooks p where p.workspace_id = w.id) as version
+  const row = await sql<{ mode: 'shadow' | 'live'; version: number | null; connected_at: Date | null }>`
+    select w.mode,
+           (select max(version) from playbooks p where p.workspace_id = w.id) as version,
+           (select created_at from connections c where c.workspace_id = w.id) as connected_at
     from workspaces w where w.id = ${workspaceId}
   `.execute(tx);
   const first = row.rows[0];
-  return first ? { mode: first.mode, playbookVersion: first.version } : undefined;
+  return first ? { mode: first.mode, playbookVersion: first.version, connectedAt: first.connected_at } : undefined;
 }
 
 /**
