@@ -28,8 +28,8 @@ export async function loadReportingChain(db: Database | Tx, workspaceId: string,
 
 /**
  * Owner → the deal's owner (their manager while the owner is out of office); manager → the
- * owner's manager; leadership → the manager's manager. One person is named once, under the
- * first role that reached them.
+ * owner's manager; leadership → the manager's manager; hand-off teams → no named person. One
+ * person is named once, under the first role that reached them.
  */
 export function resolveRecipients(
   roles: readonly Role[],
@@ -54,8 +54,12 @@ export function resolveRecipients(
       else add({ role, personId: ownerId, note: null });
     } else if (role === 'manager') {
       add(manager === null ? { role, personId: null, note: `no manager on record for owner ${ownerId ?? '(none)'}` } : { role, personId: manager, note: null });
-    } else {
+    } else if (role === 'leadership') {
       add(skip === null ? { role, personId: null, note: `no manager's manager on record for owner ${ownerId ?? '(none)'}` } : { role, personId: skip, note: null });
+    } else {
+      // Hand-off teams (customer success, finance) hold no deal and have no person in the
+      // directory: their alerts reach the workspace's channels (Slack, digest), not a named rep.
+      add({ role, personId: null, note: `the ${role.replace('_', ' ')} team is reached through the workspace's channels` });
     }
   }
   return out;
