@@ -9,8 +9,7 @@ import { requireWorkspace } from '../workspaces/workspace-access.ts';
 import { workspaceId } from '../workspaces/workspace-routes.ts';
 import { webhookSourceNames } from '../integrations/webhook-source.ts';
 import { replayDelivery } from './replay-delivery.ts';
-
-const statuses = ['accepted', 'duplicate', 'ignored', 'unattributed', 'rejected'] as const;
+import { deliveryStatuses as statuses, listDeliveries } from './delivery-queries.ts';
 
 const deliverySummary = z.object({
   id: z.string(),
@@ -69,17 +68,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ db: Database; secretBox: Secre
     await requireWorkspace(db, request, ws);
     const { limit, cursor, status, source } = request.query;
     const before = decodeCursor(cursor, z.string().regex(/^\d+$/));
-    let query = db
-      .selectFrom('deliveries')
-      .select(summaryColumns)
-      .select((eb) => eb.fn<number>('octet_length', ['raw_body']).as('body_bytes'))
-      .where('workspace_id', '=', ws)
-      .orderBy('id', 'desc')
-      .limit(limit + 1);
-    if (status) query = query.where('status', '=', status);
-    if (source) query = query.where('source', '=', source);
-    if (before) query = query.where('id', '<', before);
-    const rows = await query.execute();
+    const rows = await listDeliveries(db, ws, { limit: limit + 1, beforeId: before, status, source });
     const page = paginate(rows, limit, (row) => row.id);
     return { items: page.items.map(toSummary), nextCursor: page.nextCursor };
   });

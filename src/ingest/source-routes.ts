@@ -11,6 +11,7 @@ import { requireWorkspace } from '../workspaces/workspace-access.ts';
 import { workspaceId } from '../workspaces/workspace-routes.ts';
 import { loadSourceConfig, putSourceConfig, toView, type SourceView } from './source-config-store.ts';
 import type { SourceCache } from './source-cache.ts';
+import { publicBaseUrl, webhookUrlFor } from './webhook-url.ts';
 
 const sourceView = z.object({
   source: z.enum(webhookSourceNames),
@@ -25,14 +26,8 @@ const params = z.object({ workspaceId, source: z.enum(webhookSourceNames) });
 
 export const sourceRoutes: FastifyPluginAsync<{ db: Database; secretBox: SecretBox; config: Config; sources: SourceCache }> = async (app, deps) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const base = deps.config.publicBaseUrl ?? `http://${deps.config.host}:${deps.config.port}`;
-
-  /** The exact URL to paste into the vendor's settings; tokens are shown as a placeholder, never in clear. */
-  const webhookUrl = (ws: string, adapter: AnyWebhookSourceAdapter) => {
-    const url = adapter.source === 'hubspot' ? `${base}/webhooks/hubspot` : `${base}/webhooks/${ws}/${adapter.source}`;
-    return adapter.secretFields.includes('urlToken') ? `${url}?token=<urlToken>` : url;
-  };
-  const present = (ws: string, adapter: AnyWebhookSourceAdapter, view: SourceView) => ({ ...view, webhookUrl: webhookUrl(ws, adapter) });
+  const base = publicBaseUrl(deps.config);
+  const present = (ws: string, adapter: AnyWebhookSourceAdapter, view: SourceView) => ({ ...view, webhookUrl: webhookUrlFor(base, ws, adapter) });
 
   api.put('/workspaces/:workspaceId/sources/:source', {
     schema: {

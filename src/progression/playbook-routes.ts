@@ -3,15 +3,13 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
-import { badRequest, notFound } from '../platform/errors.ts';
+import { notFound } from '../platform/errors.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import { playbookJsonSchema } from '../engine/playbook/parse.ts';
 import { requireWorkspace } from '../workspaces/workspace-access.ts';
 import { workspaceId } from '../workspaces/workspace-routes.ts';
-import { loadConnection } from '../writeback/connection-store.ts';
-import { crmClientFor } from '../writeback/crm-target.ts';
-import { currentPlaybook, listPlaybookVersions, playbookVersion, publishPlaybook, validatePlaybookText, type StoredPlaybook } from './playbook-store.ts';
-import { checkStageMapping } from './stage-mapping-check.ts';
+import { currentPlaybook, listPlaybookVersions, playbookVersion, type StoredPlaybook } from './playbook-store.ts';
+import { publishCheckedPlaybook } from './publish-playbook.ts';
 
 const playbookView = z.object({
   version: z.number(),
@@ -55,20 +53,7 @@ export const playbookRoutes: FastifyPluginAsync<{ db: Database; secretBox: Secre
     const ws = request.params.workspaceId;
     await requireWorkspace(db, request, ws);
     const text = typeof request.body === 'string' ? request.body : `${JSON.stringify(request.body, null, 2)}\n`;
-    const playbook = validatePlaybookText(text);
-    const warnings: string[] = [];
-    const connection = await loadConnection(db, deps.secretBox, ws);
-    if (connection) {
-      const client = crmClientFor({ db, secretBox: deps.secretBox, logger: deps.logger, config: { crmTimeoutMs: deps.crmTimeoutMs } }, ws, connection.config);
-      try {
-        const problems = checkStageMapping(playbook, connection.config.provider, await client.listPipelines());
-        if (problems.length > 0) throw badRequest('unknown_crm_stage', `${problems[0]!.path}: ${problems[0]!.message}`, problems);
-      } catch (error) {
-        if ((error as { code?: string }).code === 'unknown_crm_stage') throw error;
-        warnings.push(`The stage mapping could not be checked against the CRM: ${(error as Error).message}`);
-      }
-    }
-    const stored = await publishPlaybook(db, ws, text, request.admin?.name ?? null);
+    const { stored, warnings } = await publishCheckedPlaybook(deps, ws, text, request.admin?.name ?? null);
     return reply.code(201).send(toView(stored, warnings));
   });
 

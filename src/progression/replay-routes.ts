@@ -2,13 +2,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../platform/db.ts';
-import { badRequest, notFound } from '../platform/errors.ts';
-import { replayDeal } from '../engine/replay.ts';
-import { compilePlaybook } from '../engine/playbook/compile.ts';
+import { badRequest } from '../platform/errors.ts';
 import { requireWorkspace } from '../workspaces/workspace-access.ts';
 import { workspaceId } from '../workspaces/workspace-routes.ts';
-import { loadDealSignals } from '../signals/signal-store.ts';
-import { currentPlaybook, playbookVersion, validatePlaybookText, type StoredPlaybook } from './playbook-store.ts';
+import { choosePlaybook, replayStoredDeal } from './replay-stored-deal.ts';
 import { runBacktest } from './backtest.ts';
 import { sweepDeals } from './sweep.ts';
 
@@ -17,18 +14,6 @@ const playbookChoice = z.object({
   /** A draft playbook (YAML or JSON text) to try without publishing it. */
   playbook: z.string().min(1).optional(),
 });
-
-/** The playbook a replay or backtest runs: a draft, a stored version, or the current one. */
-async function choosePlaybook(db: Database, ws: string, choice: z.infer<typeof playbookChoice>): Promise<{ compiled: ReturnType<typeof compilePlaybook>; version: string }> {
-  if (choice.playbook && choice.playbookVersion) throw badRequest('ambiguous_playbook', 'body: give either playbook or playbookVersion, not both');
-  if (choice.playbook) return { compiled: compilePlaybook(validatePlaybookText(choice.playbook)), version: 'draft' };
-  let stored: StoredPlaybook | undefined;
-  if (choice.playbookVersion) {
-    stored = await playbookVersion(db, ws, choice.playbookVersion);
-    if (!stored) throw notFound(`Playbook version ${choice.playbookVersion}`);
-  } else stored = await currentPlaybook(db, ws);
-  return { compiled: stored.compiled, version: String(stored.version) };
-}
 
 export const replayRoutes: FastifyPluginAsync<{ db: Database; now: () => Date }> = async (app, { db, now }) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -52,21 +37,10 @@ export const replayRoutes: FastifyPluginAsync<{ db: Database; now: () => Date }>
   }, async (request) => {
     const { workspaceId: ws, dealId } = request.params;
     await requireWorkspace(db, request, ws);
-    const signals = await loadDealSignals(db, ws, dealId);
-    if (signals.length === 0) throw notFound(`Deal ${dealId}`);
-    const playbook = await choosePlaybook(db, ws, request.body ?? {});
-    const deal = await db.selectFrom('deals').select('provider').where('workspace_id', '=', ws).where('deal_id', '=', dealId).executeTakeFirst();
-    const result = replayDeal({
-      crmDealId: dealId,
-      provider: deal?.provider ?? (signals.some((s) => s.source === 'salesforce') ? 'salesforce' : 'hubspot'),
-      signals,
-      playbook: playbook.compiled,
-      playbookVersion: playbook.version,
-      dailyTicks: { until: now() },
-    });
+    const { playbookVersion, result } = await replayStoredDeal(db, { workspaceId: ws, dealId, choice: request.body ?? {}, now: now() });
     return {
       dealId,
-      playbookVersion: playbook.version,
+      playbookVersion,
       evaluations: result.evaluations,
       decisions: result.decisions as unknown as Record<string, unknown>[],
       finalStage: result.finalState.stage,

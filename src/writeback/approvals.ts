@@ -78,3 +78,60 @@ export async function decideApproval(
     return { status, writes: queued };
   });
 }
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'obsolete';
+
+export interface ApprovalListItem {
+  id: string;
+  dealId: string;
+  decisionId: string;
+  status: ApprovalStatus;
+  ruleId: string;
+  reason: string;
+  proposed: unknown;
+  missingGates: unknown[];
+  signalIds: string[];
+  playbookVersion: number;
+  expiresAt: string;
+  decidedBy: string | null;
+  decidedReason: string | null;
+  createdAt: string;
+}
+
+/** Approval requests newest first, with the decision's evidence; `limit` rows at most. */
+export async function listApprovals(
+  db: Database,
+  workspaceId: string,
+  filter: { status: ApprovalStatus; limit: number; beforeId?: string | undefined },
+): Promise<ApprovalListItem[]> {
+  let query = db
+    .selectFrom('approvals')
+    .innerJoin('decisions', (join) => join.onRef('decisions.workspace_id', '=', 'approvals.workspace_id').onRef('decisions.id', '=', 'approvals.decision_id'))
+    .select([
+      'approvals.id', 'approvals.deal_id', 'approvals.decision_id', 'approvals.status', 'approvals.expires_at', 'approvals.decided_by',
+      'approvals.decided_reason', 'approvals.created_at', 'decisions.rule_id', 'decisions.reason', 'decisions.body', 'decisions.signal_ids',
+      'decisions.playbook_version',
+    ])
+    .where('approvals.workspace_id', '=', workspaceId)
+    .where('approvals.status', '=', filter.status)
+    .orderBy('approvals.id', 'desc')
+    .limit(filter.limit);
+  if (filter.beforeId) query = query.where('approvals.id', '<', filter.beforeId);
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    id: String(row.id),
+    dealId: row.deal_id,
+    decisionId: String(row.decision_id),
+    status: row.status,
+    ruleId: row.rule_id,
+    reason: row.reason,
+    proposed: (row.body as Record<string, unknown>).proposed ?? null,
+    missingGates: ((row.body as Record<string, unknown>).missingGates as unknown[]) ?? [],
+    signalIds: row.signal_ids,
+    playbookVersion: row.playbook_version,
+    expiresAt: new Date(row.expires_at).toISOString(),
+    decidedBy: row.decided_by,
+    decidedReason: row.decided_reason,
+    createdAt: row.created_at.toISOString(),
+  }));
+}

@@ -9,8 +9,8 @@ import { requireWorkspace } from '../workspaces/workspace-access.ts';
 import { workspaceId } from '../workspaces/workspace-routes.ts';
 import { loadConnection, putConnection, recordConnectionTest } from './connection-store.ts';
 import { crmClientFor } from './crm-target.ts';
-import { readBucket } from './rate-limiter.ts';
-import { bucketFor } from './crm-limits.ts';
+import { connectionUsage } from './connection-usage.ts';
+import type { CrmConnectionConfig } from '../crm/connection-config.ts';
 import { queueImportForConnection } from '../sync/sync-store.ts';
 
 const connectionView = z.object({
@@ -32,13 +32,9 @@ export const connectionRoutes: FastifyPluginAsync<{ db: Database; secretBox: Sec
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { db } = deps;
 
-  const withUsage = async (ws: string, view: Awaited<ReturnType<typeof putConnection>>, config: Parameters<typeof bucketFor>[1]) => {
-    const bucket = await readBucket(db, bucketFor(ws, config));
-    const today = bucket && bucket.day === new Date().toISOString().slice(0, 10) ? bucket.day_count : 0;
-    return {
-      ...view,
-      usage: { today, dailyUsed: bucket?.daily_used ?? null, dailyLimit: bucket?.daily_limit ?? null, pausedUntil: bucket?.paused_until?.toISOString() ?? null },
-    };
+  const withUsage = async (ws: string, view: Awaited<ReturnType<typeof putConnection>>, config: CrmConnectionConfig) => {
+    const { today, dailyUsed, dailyLimit, pausedUntil } = await connectionUsage(db, ws, config, new Date());
+    return { ...view, usage: { today, dailyUsed, dailyLimit, pausedUntil } };
   };
 
   api.put('/workspaces/:workspaceId/connection', {

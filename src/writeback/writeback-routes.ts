@@ -2,12 +2,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../platform/db.ts';
-import { conflict, notFound } from '../platform/errors.ts';
 import { decodeCursor, pageQuery, paginate } from '../http/pagination.ts';
 import { requireWorkspace } from '../workspaces/workspace-access.ts';
 import { workspaceId } from '../workspaces/workspace-routes.ts';
-import { decideApproval, expireApprovals } from './approvals.ts';
-import { scheduleFlush } from './outbox-store.ts';
+import { decideApproval, expireApprovals, listApprovals } from './approvals.ts';
+import { listOutbox, retryOutboxWrite } from './outbox-admin.ts';
 
 const outboxStatuses = ['pending', 'sending', 'sent', 'failed', 'dead', 'shadow', 'superseded', 'held'] as const;
 const numericId = z.string().regex(/^\d{1,18}$/, 'ids are numeric strings');
@@ -61,11 +60,7 @@ export const writebackRoutes: FastifyPluginAsync<{ db: Database; now: () => Date
     await requireWorkspace(db, request, ws);
     const { limit, cursor, status, dealId } = request.query;
     const before = decodeCursor(cursor, z.string().regex(/^\d+$/));
-    let query = db.selectFrom('outbox').selectAll().where('workspace_id', '=', ws).orderBy('id', 'desc').limit(limit + 1);
-    if (status) query = query.where('status', '=', status);
-    if (dealId) query = query.where('deal_id', '=', dealId);
-    if (before) query = query.where('id', '<', before);
-    const page = paginate(await query.execute(), limit, (row) => row.id);
+    const page = paginate(await listOutbox(db, ws, { limit: limit + 1, status, dealId, beforeId: before }), limit, (row) => row.id);
     return {
       nextCursor: page.nextCursor,
       items: page.items.map((row) => ({
@@ -96,15 +91,7 @@ export const writebackRoutes: FastifyPluginAsync<{ db: Database; now: () => Date
   }, async (request, reply) => {
     const { workspaceId: ws, outboxId } = request.params;
     await requireWorkspace(db, request, ws);
-    await db.transaction().execute(async (tx) => {
-      const row = await tx.selectFrom('outbox').select('status').where('workspace_id', '=', ws).where('id', '=', outboxId).forUpdate().executeTakeFirst();
-      if (!row) throw notFound(`Outbox entry ${outboxId}`);
-      if (row.status !== 'dead' && row.status !== 'failed') throw conflict('not_retryable', `Outbox entry ${outboxId} is ${row.status}; only dead or failed writes can be retried`);
-      // A hand retry starts the attempt count again and clears the uncertain marker: a person checked.
-      await tx.updateTable('outbox').set({ status: 'pending', attempts: 0, last_error: null, next_attempt_at: new Date(), updated_at: new Date() })
-        .where('workspace_id', '=', ws).where('id', '=', outboxId).execute();
-      await scheduleFlush(tx, ws);
-    });
+    await retryOutboxWrite(db, ws, outboxId, new Date());
     return reply.code(202).send({ id: outboxId, status: 'pending' as const });
   });
 
@@ -122,39 +109,8 @@ export const writebackRoutes: FastifyPluginAsync<{ db: Database; now: () => Date
     await expireApprovals(db, ws, now());
     const { limit, cursor, status } = request.query;
     const before = decodeCursor(cursor, z.string().regex(/^\d+$/));
-    let query = db
-      .selectFrom('approvals')
-      .innerJoin('decisions', (join) => join.onRef('decisions.workspace_id', '=', 'approvals.workspace_id').onRef('decisions.id', '=', 'approvals.decision_id'))
-      .select([
-        'approvals.id', 'approvals.deal_id', 'approvals.decision_id', 'approvals.status', 'approvals.expires_at', 'approvals.decided_by',
-        'approvals.decided_reason', 'approvals.created_at', 'decisions.rule_id', 'decisions.reason', 'decisions.body', 'decisions.signal_ids',
-        'decisions.playbook_version',
-      ])
-      .where('approvals.workspace_id', '=', ws)
-      .where('approvals.status', '=', status)
-      .orderBy('approvals.id', 'desc')
-      .limit(limit + 1);
-    if (before) query = query.where('approvals.id', '<', before);
-    const page = paginate(await query.execute(), limit, (row) => row.id);
-    return {
-      nextCursor: page.nextCursor,
-      items: page.items.map((row) => ({
-        id: String(row.id),
-        dealId: row.deal_id,
-        decisionId: String(row.decision_id),
-        status: row.status,
-        ruleId: row.rule_id,
-        reason: row.reason,
-        proposed: (row.body as Record<string, unknown>).proposed ?? null,
-        missingGates: ((row.body as Record<string, unknown>).missingGates as unknown[]) ?? [],
-        signalIds: row.signal_ids,
-        playbookVersion: row.playbook_version,
-        expiresAt: new Date(row.expires_at).toISOString(),
-        decidedBy: row.decided_by,
-        decidedReason: row.decided_reason,
-        createdAt: row.created_at.toISOString(),
-      })),
-    };
+    const items = await listApprovals(db, ws, { status, limit: limit + 1, beforeId: before });
+    return paginate(items, limit, (item) => item.id);
   });
 
   for (const verdict of ['approve', 'reject'] as const) {
