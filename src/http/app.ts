@@ -29,6 +29,8 @@ import { dealRoutes } from '../progression/deal-routes.ts';
 import { replayRoutes } from '../progression/replay-routes.ts';
 import { syncRoutes } from '../sync/sync-routes.ts';
 import { dealInputRoutes } from '../progression/deal-input-routes.ts';
+import { consolePlugin } from '../console/console-plugin.ts';
+import { DryRuns } from '../console/dry-runs.ts';
 
 export interface AppDeps {
   config: Config;
@@ -119,6 +121,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(peopleRoutes, { db: deps.db });
     await api.register(routingRoutes, { db: deps.db, now });
   }, { prefix: '/api' });
+
+  // The ops console authenticates with its own session cookie, so it lives outside the /api scope.
+  await app.register(consolePlugin, {
+    prefix: '/console',
+    config, db: deps.db, secretBox: deps.secretBox, logger: deps.logger, sources, onSignalsStored: pump.nudge, now, dryRuns: new DryRuns(deps.db, deps.logger),
+  });
 
   return app;
 }

@@ -354,9 +354,17 @@ export interface SyncStateTable {
   updated_at: UpdatedAt;
 }
 
+export interface ConsoleSessionsTable {
+  id_hash: string;
+  admin_token_id: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+}
+
 export interface DB {
   workspaces: WorkspacesTable;
   admin_tokens: AdminTokensTable;
+  console_sessions: ConsoleSessionsTable;
   sources: SourcesTable;
   deliveries: DeliveriesTable;
   delivery_events: DeliveryEventsTable;
