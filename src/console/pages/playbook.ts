@@ -49,7 +49,7 @@ function backtestSummary(report: BacktestReport): SafeHtml {
 }
 
 /** The part of the dry-run page that refreshes itself while the backtest runs. */
-function dryRunStatus(run: DryRun, statusUrl: string): SafeHtml {
+export function dryRunStatus(run: DryRun, statusUrl: string): SafeHtml {
   if (run.error) return html`<p class="errors" role="alert">${run.error}</p>`;
   if (!run.report) {
     const known = run.total !== null;

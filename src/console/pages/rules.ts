@@ -54,6 +54,7 @@ export const rulePages: FastifyPluginAsync<ConsoleDeps> = async (app, deps) => {
         <tbody>${metrics.map((m) => html`<tr><th scope="row"><a href="#rule-${m.ruleId}"><code>${m.ruleId}</code></a></th><td class="num">${m.fires}</td><td class="num">${m.auto}</td><td class="num">${m.approved}</td><td class="num">${m.rejected}</td><td class="num">${m.suggested}</td><td class="num">${m.firedOnWon}</td><td class="num">${m.firedOnLost}</td><td class="num">${winShare(m)}</td></tr>`)}</tbody>
       </table>
       <h2>Per rule</h2>
+      <ul class="legend" aria-label="Chart colours">${(Object.keys(colors) as Array<keyof typeof colors>).filter((k) => k !== 'won' && k !== 'lost').map((k) => html`<li><span class="swatch ${k}"></span>${k === 'awaiting' ? 'awaiting / expired / obsolete' : k}</li>`)}<li><span class="swatch won"></span>won deals</li><li><span class="swatch lost"></span>lost deals</li></ul>
       <div class="cards">${metrics.map((m) => html`<section class="card" aria-labelledby="rule-${m.ruleId}">
         <h3 id="rule-${m.ruleId}"><code>${m.ruleId}</code></h3>
         <p>${m.fires} decision(s)${m.awaiting > 0 ? `, ${m.awaiting} approval(s) awaiting or closed without a decision` : ''}${m.closedOther > 0 ? `, ${m.closedOther} closed deal(s) in a stage this playbook does not mark won or lost` : ''}.</p>
