@@ -1,29 +1,10 @@
 import type { Database } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { CrmDealSnapshot } from '../crm/types.ts';
-import type { StakeholderRole } from '../signals/catalogue.ts';
+import { stakeholderRoleOf } from '../sync/deal-signals.ts';
 import type { CrmTarget } from '../writeback/flush-outbox.ts';
 import { acquireCall, pauseBucket } from '../writeback/rate-limiter.ts';
 import { isCrmError } from '../crm/errors.ts';
-
-/** CRM contact-role names → the buying-committee roles the engine knows. */
-const roleNames: Record<string, StakeholderRole> = {
-  champion: 'champion',
-  'economic buyer': 'economic_buyer',
-  'decision maker': 'decision_maker',
-  'technical buyer': 'technical_buyer',
-  influencer: 'influencer',
-  'business user': 'user',
-  user: 'user',
-};
-
-function roleOf(roles: string[]): StakeholderRole {
-  for (const name of roles) {
-    const role = roleNames[name.trim().toLowerCase()];
-    if (role) return role;
-  }
-  return 'other';
-}
 
 /** The snapshot as signals marked `imported`: they shape the mirror and never trigger actions. */
 export function snapshotSignals(snapshot: CrmDealSnapshot, at: Date) {
@@ -44,7 +25,7 @@ export function snapshotSignals(snapshot: CrmDealSnapshot, at: Date) {
     ...snapshot.contacts.map((contact) => ({
       dedupe_key: `${key}#contact:${contact.contactId}`,
       type: 'stakeholder.added',
-      payload: { contactId: contact.contactId, role: roleOf(contact.roles) },
+      payload: { contactId: contact.contactId, role: stakeholderRoleOf(contact.roles) },
     })),
   ];
 }
