@@ -16,8 +16,10 @@ import { ingestScenario } from './scenarios/ingest.ts';
 import { evaluateJobsScenario } from './scenarios/evaluate-jobs.ts';
 import { writebackScenario } from './scenarios/writeback.ts';
 import { endToEndScenario } from './scenarios/end-to-end.ts';
+import { sweepScenario } from './scenarios/sweep.ts';
+import { importScenario } from './scenarios/import.ts';
 
-const scenarios: Scenario[] = [ingestScenario, engineScenario, evaluateJobsScenario, writebackScenario, endToEndScenario];
+const scenarios: Scenario[] = [ingestScenario, engineScenario, evaluateJobsScenario, writebackScenario, endToEndScenario, sweepScenario, importScenario];
 
 interface ScenarioResult {
   name: string;

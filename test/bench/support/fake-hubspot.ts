@@ -29,11 +29,12 @@ export interface FakeHubspot {
 
 /**
  * A local stand-in for HubSpot's CRM API: batch deal updates, task and note batch creates, task
- * search. It enforces HubSpot's burst limit the way HubSpot does — a rolling window of
+ * search, deal reads, and — for the import — the pipeline list, the open-deal search (a portal of
+ * `openDeals` computed deals) and deal→contact association reads. It enforces HubSpot's burst limit the way HubSpot does — a rolling window of
  * `perWindow` requests per `windowMs` — and answers beyond it with 429 and the
  * TEN_SECONDLY_ROLLING policy body, so the client's limiter is tested against a strict server.
  */
-export async function startFakeHubspot(options: { perWindow?: number; windowMs?: number; latencyMs?: number } = {}): Promise<FakeHubspot> {
+export async function startFakeHubspot(options: { perWindow?: number; windowMs?: number; latencyMs?: number; openDeals?: number } = {}): Promise<FakeHubspot> {
   const perWindow = options.perWindow ?? 100;
   const windowMs = options.windowMs ?? 10_000;
   const latencyMs = options.latencyMs ?? 0;
@@ -130,6 +131,29 @@ export async function startFakeHubspot(options: { perWindow?: number; windowMs?:
         }, limitHeaders);
         return;
       }
+      if (req.method === 'GET' && path === '/crm/v3/pipelines/deals') {
+        send(res, 200, { results: [portalPipeline] }, limitHeaders);
+        return;
+      }
+      if (req.method === 'POST' && path === '/crm/v3/objects/deals/search') {
+        try {
+          send(res, 200, searchOpenDeals(body, options.openDeals ?? 0), limitHeaders);
+        } catch (error) {
+          send(res, 400, { status: 'error', message: (error as Error).message, category: 'VALIDATION_ERROR' });
+        }
+        return;
+      }
+      if (req.method === 'POST' && path === '/crm/v4/associations/deals/contacts/batch/read') {
+        send(res, 207, {
+          status: 'COMPLETE',
+          results: inputs.map((i) => ({ from: { id: String(i.id) }, to: dealContacts(Number(i.id)) })),
+          numErrors: 0,
+          errors: [],
+          startedAt: at,
+          completedAt: at,
+        }, limitHeaders);
+        return;
+      }
       if (req.method === 'POST' && path === '/crm/v3/objects/tasks/search') {
         send(res, 200, { total: 0, results: [] }, limitHeaders);
         return;
@@ -153,4 +177,85 @@ export async function startFakeHubspot(options: { perWindow?: number; windowMs?:
         server.close(() => resolve());
       }),
   };
+}
+
+const pipelineStages = ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'];
+
+/** HubSpot's default sales pipeline, shaped like GET /crm/v3/pipelines/deals. */
+const portalPipeline = {
+  id: 'default',
+  label: 'Sales Pipeline',
+  displayOrder: 0,
+  archived: false,
+  stages: pipelineStages.map((id, i) => ({
+    id,
+    label: id,
+    displayOrder: i,
+    archived: false,
+    metadata: { isClosed: String(id.startsWith('closed')), probability: id === 'closedwon' ? '1.0' : id === 'closedlost' ? '0.0' : String((i + 1) / 10) },
+  })),
+};
+
+const dayMs = 86_400_000;
+
+/**
+ * Open deal `n` of the portal (ids 1…count), computed rather than stored so a portal of any size
+ * costs no memory: an open stage, an amount, a close date, an owner and the stage-entry date.
+ */
+function openDeal(n: number, properties: string[]): Record<string, unknown> {
+  const stage = pipelineStages[n % 5]!;
+  const created = Date.UTC(2026, 0, 1) + (n % 200) * dayMs;
+  const entered = created + (n % 30) * dayMs;
+  const values: Record<string, string | null> = {
+    dealname: `Bench deal ${n}`,
+    dealstage: stage,
+    pipeline: 'default',
+    amount: String(5_000 + (n % 50) * 1_000),
+    closedate: new Date(Date.UTC(2027, 0, 1) + (n % 120) * dayMs).toISOString(),
+    hubspot_owner_id: String(100 + (n % 25)),
+    hs_deal_stage_probability: String(((n % 5) + 1) / 10),
+    hs_is_closed: 'false',
+    hs_is_closed_won: 'false',
+    createdate: new Date(created).toISOString(),
+    hs_lastmodifieddate: new Date(entered + dayMs).toISOString(),
+    [`hs_v2_date_entered_${stage}`]: new Date(entered).toISOString(),
+  };
+  const props: Record<string, string | null> = { hs_object_id: String(n) };
+  for (const name of properties) props[name] = values[name] ?? null;
+  return { id: String(n), properties: props, createdAt: values.createdate, updatedAt: values.hs_lastmodifieddate, archived: false };
+}
+
+/** Two contacts per deal, one labelled as the decision maker. */
+function dealContacts(n: number): unknown[] {
+  return [
+    { toObjectId: 1_000_000 + n * 2, associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 3, label: null }, { category: 'USER_DEFINED', typeId: 7, label: 'Decision Maker' }] },
+    { toObjectId: 1_000_001 + n * 2, associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 3, label: null }] },
+  ];
+}
+
+/**
+ * POST /crm/v3/objects/deals/search over the open deals, for the filters the import sends
+ * (`hs_object_id GT`, `hs_is_closed EQ`, `pipeline IN`), sorted by id, with `total` counting every
+ * match like HubSpot does. Other filters are refused so a changed request shows up as an error.
+ */
+function searchOpenDeals(body: any, count: number): Record<string, unknown> {
+  const filters: Array<{ propertyName?: string; operator?: string; value?: string; values?: string[] }> = body?.filterGroups?.[0]?.filters ?? [];
+  let after = 0;
+  let empty = false;
+  for (const filter of filters) {
+    if (filter.propertyName === 'hs_object_id' && filter.operator === 'GT') after = Number(filter.value);
+    else if (filter.propertyName === 'hs_is_closed' && filter.operator === 'EQ') empty ||= filter.value !== 'false';
+    else if (filter.propertyName === 'pipeline' && filter.operator === 'IN') empty ||= !(filter.values ?? []).includes('default');
+    else throw new Error(`fake HubSpot: unsupported search filter ${JSON.stringify(filter)}`);
+  }
+  const sort = body?.sorts?.[0]?.propertyName;
+  if (sort !== undefined && sort !== 'hs_object_id') throw new Error(`fake HubSpot: unsupported sort ${String(sort)}`);
+  const limit = Math.min(Number(body?.limit ?? 10), 200);
+  const first = Math.max(1, Math.floor(after) + 1);
+  const total = empty ? 0 : Math.max(0, count - first + 1);
+  const properties: string[] = Array.isArray(body?.properties) ? body.properties : [];
+  const results = [];
+  for (let n = first; n < first + Math.min(limit, total); n += 1) results.push(openDeal(n, properties));
+  const last = results.at(-1) as { id: string } | undefined;
+  return { total, results, ...(results.length === limit && total > limit && last ? { paging: { next: { after: String(limit) } } } : {}) };
 }
