@@ -15,12 +15,16 @@ export interface DeliveryToStore {
   rejectedReason?: string;
 }
 
+/** An unpaired UTF-16 surrogate: JSON.stringify writes it as "\ud800", which jsonb refuses. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /**
- * Postgres text and jsonb cannot hold U+0000, but a verified vendor body can (a JSON "\u0000", or a
- * parser message quoting a NUL byte). It is stored as U+FFFD so the delivery is kept, not a 500.
+ * Postgres text and jsonb cannot hold U+0000, nor jsonb a lone surrogate, but a verified vendor body
+ * can (a JSON "\u0000" or "\ud800", or a parser message quoting one). Each is stored as U+FFFD so the
+ * delivery is kept, not a 500.
  */
 function withoutNul<T>(value: T): T {
-  if (typeof value === 'string') return value.replaceAll('\u0000', '\uFFFD') as T;
+  if (typeof value === 'string') return value.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATE, '\uFFFD') as T;
   if (Array.isArray(value)) return value.map(withoutNul) as T;
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [withoutNul(key), withoutNul(item)])) as T;

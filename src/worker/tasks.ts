@@ -1,4 +1,5 @@
 import { parseCronItems, type ParsedCronItem, type Task, type TaskList } from 'graphile-worker';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Runtime } from '../runtime.ts';
 import { evaluateDealNow } from '../progression/evaluate-deal.ts';
@@ -46,13 +47,17 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
           logger: runtime.logger,
           metrics: runtime.metrics,
           crmFor: (ws) => crmTargetFor(runtime, ws),
+          leaseMs: flushLeaseMs(runtime.config.crmTimeoutMs),
+          callWindowMs: flushLeaseMs(runtime.config.crmTimeoutMs) / 2,
         },
         workspaceId,
       );
       // Come back when the limiter or the CRM says so, or straight away if rows are left.
       if (result.deferredUntil) await scheduleFlush(runtime.db, workspaceId, result.deferredUntil);
       else if (result.more) await scheduleFlush(runtime.db, workspaceId);
-      else if (result.failed > 0) await scheduleNextRetry(runtime, workspaceId);
+      // Always book the next flush the remaining rows need: a flush queued for "now" replaces (same
+      // job key) the one booked for a retry and may find nothing due yet, which would strand them.
+      else await scheduleNextRetry(runtime, workspaceId, flushLeaseMs(runtime.config.crmTimeoutMs));
     }),
 
     sweep: async () => {
@@ -78,13 +83,23 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
   return { taskList, cronItems };
 }
 
-/** Failed rows wait for their backoff; one flush job at the earliest retry time picks them up. */
-async function scheduleNextRetry(runtime: WorkerDeps, workspaceId: string): Promise<void> {
-  const next = await runtime.db
-    .selectFrom('outbox')
-    .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-    .where('workspace_id', '=', workspaceId)
-    .where('status', '=', 'failed')
-    .executeTakeFirst();
-  if (next?.at) await scheduleFlush(runtime.db, workspaceId, new Date(next.at));
+/**
+ * How long a claimed outbox row may stay `sending` before another flush takes it over (marked
+ * uncertain). A flush starts no call after half of it, and each call ends within the CRM timeout,
+ * so a live flush always settles in time.
+ */
+export const flushLeaseMs = (crmTimeoutMs: number) => Math.max(45_000, 3 * crmTimeoutMs);
+
+/**
+ * Rows waiting for their backoff (failed, or pending after a rate limit) and rows a dead worker left
+ * `sending` get one flush job at the earliest moment one of them is due.
+ */
+async function scheduleNextRetry(runtime: WorkerDeps, workspaceId: string, leaseMs: number): Promise<void> {
+  const next = await sql<{ at: Date | null }>`
+    select min(case when status = 'sending' then updated_at + make_interval(secs => ${leaseMs / 1000}) else next_attempt_at end) as at
+    from outbox
+    where workspace_id = ${workspaceId} and status in ('pending', 'failed', 'sending')
+  `.execute(runtime.db);
+  const at = next.rows[0]?.at;
+  if (at) await scheduleFlush(runtime.db, workspaceId, new Date(Math.max(Date.now(), new Date(at).getTime())));
 }

@@ -48,7 +48,16 @@ export async function releaseJobsOfDeadWorkers(db: Database, options: { staleAft
     `.execute(tx);
     const ids = dead.rows.map((row) => row.worker_id);
     if (ids.length === 0) return [];
+    // Adding a job whose key belongs to a running job detaches the running one (key cleared, no
+    // attempts left) and queues a fresh one: such a job, orphaned by its dead worker, is done with.
+    const detached = await sql<{ id: string }>`
+      select id from graphile_worker.jobs
+      where locked_by = any(${ids}::text[]) and key is null and attempts >= max_attempts and last_error is null
+    `.execute(tx);
     await sql`select graphile_worker.force_unlock_workers(${ids}::text[])`.execute(tx);
+    if (detached.rows.length > 0) {
+      await sql`select graphile_worker.complete_jobs(${detached.rows.map((r) => r.id)}::bigint[])`.execute(tx);
+    }
     return ids;
   });
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Database } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
@@ -21,6 +22,11 @@ export interface FlushDeps {
   crmFor(workspaceId: string): Promise<CrmTarget | undefined>;
   /** How long a claimed row may stay in `sending` before another worker treats it as abandoned. */
   leaseMs?: number;
+  /**
+   * No call starts later than this after the claim, so that a live flush settles its rows before
+   * their lease runs out and another flush takes them over (set with a short lease).
+   */
+  callWindowMs?: number;
   random?: () => number;
 }
 
@@ -63,6 +69,7 @@ export async function flushOutbox(deps: FlushDeps, workspaceId: string, options:
 
   const rows = await claimDueRows(deps.db, workspaceId, { limit: CLAIM_LIMIT, leaseMs: deps.leaseMs ?? 120_000 });
   if (rows.length === 0) return result;
+  const lastCallStart = Date.now() + (deps.callWindowMs ?? Number.POSITIVE_INFINITY);
   const settlements: RowSettlement[] = [];
   // A row whose earlier write may have landed stays marked uncertain until the CRM answers for it:
   // a failed, rate-limited or postponed lookup must not turn the next attempt into a blind create.
@@ -88,8 +95,9 @@ export async function flushOutbox(deps: FlushDeps, workspaceId: string, options:
   };
 
   const calls = planCalls(rows, target.client.maxBatchSize, settle);
+  const latest = await latestDealFields(deps.db, workspaceId, rows);
   let index = 0;
-  for (; index < calls.length && result.calls < maxCalls; index += 1) {
+  for (; index < calls.length && result.calls < maxCalls && Date.now() < lastCallStart; index += 1) {
     const call = calls[index]!;
     const admitted = await acquireCall(deps.db, target.bucket, target.limits);
     if (!admitted.granted) {
@@ -99,7 +107,7 @@ export async function flushOutbox(deps: FlushDeps, workspaceId: string, options:
     result.calls += 1;
     const flatRows = call.rows.flat();
     try {
-      const answer = await send(target.client, call);
+      const answer = await send(target.client, call, latest);
       deps.metrics.crmCalls.labels(target.client.provider, call.kind, 'ok').inc();
       await noteRateLimit(deps.db, target.bucket, answer);
       if (call.kind === 'find_tasks') {
@@ -146,11 +154,11 @@ interface FoundTasks {
   rateLimit?: undefined;
 }
 
-async function send(client: CrmClient, call: Call): Promise<BatchResult | FoundTasks> {
+async function send(client: CrmClient, call: Call, latest: Map<string, DealFieldUpdate>): Promise<BatchResult | FoundTasks> {
   const leaders = call.rows.map((group) => group.at(-1)!);
   switch (call.kind) {
     case 'deal_update':
-      return client.updateDeals(call.rows.map((group) => ({ key: group.at(-1)!.idempotencyKey, dealId: group[0]!.dealId, fields: mergeFields(group) })));
+      return client.updateDeals(call.rows.map((group) => ({ key: group.at(-1)!.idempotencyKey, dealId: group[0]!.dealId, fields: newestValues(mergeFields(group), latest.get(group[0]!.dealId)) })));
     case 'task':
       return client.createTasks(leaders.map((row) => ({ key: row.idempotencyKey, dealId: row.dealId, ...(row.payload as any) })));
     case 'note':
@@ -158,6 +166,31 @@ async function send(client: CrmClient, call: Call): Promise<BatchResult | FoundT
     case 'find_tasks':
       return { found: await client.findTasksByKeys(leaders.map((row) => ({ key: row.idempotencyKey, dealId: row.dealId }))) };
   }
+}
+
+/**
+ * The newest value of every deal field among the deal's live updates (claimed here or not). A retried
+ * older update must not undo a newer one another flush already sent.
+ */
+async function latestDealFields(db: Database, workspaceId: string, rows: OutboxRow[]): Promise<Map<string, DealFieldUpdate>> {
+  const updates = rows.filter((row) => row.kind === 'deal_update');
+  const latest = new Map<string, DealFieldUpdate>();
+  if (updates.length === 0) return latest;
+  const newer = await sql<{ deal_id: string; payload: { fields: DealFieldUpdate } }>`
+    select deal_id, payload from outbox
+    where workspace_id = ${workspaceId} and kind = 'deal_update' and status in ('sent', 'sending', 'pending', 'failed')
+      and deal_id = any(${[...new Set(updates.map((row) => row.dealId))]}::text[])
+      and id >= ${Math.min(...updates.map((row) => Number(row.id)))}
+    order by id
+  `.execute(db);
+  for (const row of newer.rows) latest.set(row.deal_id, { ...latest.get(row.deal_id), ...row.payload.fields });
+  return latest;
+}
+
+/** The fields this update sets, each with the deal's newest value for it. */
+function newestValues(fields: DealFieldUpdate, latest: DealFieldUpdate | undefined): DealFieldUpdate {
+  if (!latest) return fields;
+  return Object.fromEntries(Object.keys(fields).map((key) => [key, key in latest ? latest[key as keyof DealFieldUpdate] : fields[key as keyof DealFieldUpdate]])) as DealFieldUpdate;
 }
 
 /** Later writes win field by field: a newer stage replaces an older unsent one. */
