@@ -124,7 +124,7 @@ export const connectionPages: FastifyPluginAsync<ConsoleDeps> = async (app, deps
         ${field.options
           ? html`<select id="${id}" name="${name}"${described}>${field.options.map((o) => html`<option value="${o}"${valueOf(kind, group, field) === o ? html` selected` : ''}>${o === '' ? '(not set)' : o}</option>`)}</select>`
           : field.multiline
-            ? html`<textarea id="${id}" name="${name}" rows="4" autocomplete="off" spellcheck="false"${described}></textarea>`
+            ? html`<textarea id="${id}" name="${name}" class="code" rows="4" autocomplete="off" spellcheck="false"${described}></textarea>`
             : html`<input type="${field.secret ? 'password' : 'text'}" id="${id}" name="${name}" autocomplete="off" value="${valueOf(kind, group, field)}"${described}>`}`;
     };
 

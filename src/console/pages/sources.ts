@@ -91,7 +91,7 @@ export const sourcePages: FastifyPluginAsync<ConsoleDeps> = async (app, deps) =>
           ${csrfField(request.consoleCsrf)}
           <label for="${id('settings')}">Settings (JSON)</label>
           <p class="hint" id="${id('settings-hint')}">Everything but the secrets; see docs/webhooks.md for the fields of ${vendorNames[name]}.</p>
-          <textarea id="${id('settings')}" name="settings" rows="5" spellcheck="false" aria-describedby="${id('settings-hint')}">${settingsText}</textarea>
+          <textarea id="${id('settings')}" name="settings" class="code" rows="5" spellcheck="false" aria-describedby="${id('settings-hint')}">${settingsText}</textarea>
           ${adapter.secretFields.map((field) => html`
             <label for="${id(`secret-${field}`)}">${field} (secret)</label>
             <p class="hint" id="${id(`secret-${field}-hint`)}">${view?.secrets[field]?.set ? 'Set. Leave empty to keep it; it is never shown.' : 'Not set.'}</p>
