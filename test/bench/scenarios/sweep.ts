@@ -120,7 +120,8 @@ function summarize(plan: any): PlanSummary {
     const loops = node['Actual Loops'] ?? 1;
     if (node['Index Name']) summary.indexes.push(`${type} ${node['Index Name']}`);
     if (type === 'Seq Scan') summary.seqScans.push(node['Relation Name']);
-    if (node['Actual Total Time'] !== undefined) {
+    // A CTE Scan's time includes running the CTE, whose plan sits elsewhere in the tree: not self time.
+    if (node['Actual Total Time'] !== undefined && type !== 'CTE Scan') {
       // Self time: the node's inclusive time less its children's, so the culprit stands out.
       const children = (node.Plans ?? []).reduce((sum: number, c: any) => sum + (c['Actual Total Time'] ?? 0) * (c['Actual Loops'] ?? 1), 0);
       const what = node['Relation Name'] ?? node['Function Name'] ?? node['CTE Name'] ?? '';
