@@ -18,14 +18,14 @@ export async function sweepDeals(db: Database, options: { workspaceId?: string; 
   const asOf = options.asOf.toISOString();
   const workspaceId = options.workspaceId ?? null;
   const result = await sql<{ enqueued: number }>`
-    with playbook as (
+    with playbook as materialized (
       select distinct on (workspace_id) workspace_id, document from playbooks
       where ${workspaceId}::text is null or workspace_id = ${workspaceId}
       order by workspace_id, version desc
     ),
     -- Stall thresholds per workspace and stage, as the engine computes them: the stage's average
     -- duration times the rule's threshold or the policy's multiple.
-    stall as (
+    stall as materialized (
       select p.workspace_id, s->>'key' as stage,
              ((s->'durationDays'->>'min')::float8 + (s->'durationDays'->>'max')::float8) / 2
                * coalesce((r->>'threshold')::float8,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Runtime } from '../runtime.ts';
 import { evaluateDealNow } from '../progression/evaluate-deal.ts';
 import { EVALUATE_DEAL_TASK, pumpSignals } from '../signals/pump.ts';
-import { FLUSH_OUTBOX_TASK, scheduleFlush } from '../writeback/outbox-store.ts';
+import { FLUSH_OUTBOX_TASK, scheduleDueFlushes, scheduleFlush } from '../writeback/outbox-store.ts';
 import { flushOutbox } from '../writeback/flush-outbox.ts';
 import { crmTargetFor } from '../writeback/crm-target.ts';
 import { sweepDeals } from '../progression/sweep.ts';
@@ -52,6 +52,8 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
         },
         workspaceId,
       );
+      // Without a connection nothing can go out; setting one schedules the next flush.
+      if (result.unconnected) return;
       // Come back when the limiter or the CRM says so, or straight away if rows are left.
       if (result.deferredUntil) await scheduleFlush(runtime.db, workspaceId, result.deferredUntil);
       else if (result.more) await scheduleFlush(runtime.db, workspaceId);
@@ -69,6 +71,11 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
     // Initial import and reconciliation of CRM deals (docs/sync.md).
     ...syncTasks({ db: runtime.db, logger: runtime.logger, metrics: runtime.metrics, crmFor: (ws) => crmTargetFor(runtime, ws) }),
 
+    // Writes due in a connected workspace with no flush waiting: a safety net after crashes.
+    'flush-due': async () => {
+      await scheduleDueFlushes(runtime.db);
+    },
+
     // The web process pumps right after each webhook; this catches anything a crash left behind.
     'pump-signals': async () => {
       while ((await pumpSignals(runtime.db)).signals > 0);
@@ -77,6 +84,7 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
   const cronItems = parseCronItems([
     { task: 'pump-signals', match: '* * * * *', identifier: 'pump-signals', options: { backfillPeriod: 0, queueName: 'pump' } },
     { task: 'sweep', match: '*/5 * * * *', identifier: 'sweep', options: { backfillPeriod: 0, queueName: 'sweep' } },
+    { task: 'flush-due', match: '* * * * *', identifier: 'flush-due', options: { backfillPeriod: 0 } },
     { task: SYNC_SCHEDULE_TASK, match: SYNC_SCHEDULE_CRON, identifier: SYNC_SCHEDULE_TASK, options: { backfillPeriod: 0 } },
     ...alertCronItems,
   ]);

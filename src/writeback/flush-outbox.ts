@@ -39,6 +39,8 @@ export interface FlushResult {
   deferredUntil?: Date;
   /** Due rows are left; flush again right away. */
   more: boolean;
+  /** The workspace has no CRM connection: nothing can be sent until one is set. */
+  unconnected?: true;
 }
 
 const CLAIM_LIMIT = 1000;
@@ -62,7 +64,7 @@ interface Call {
 export async function flushOutbox(deps: FlushDeps, workspaceId: string, options: { maxCalls?: number } = {}): Promise<FlushResult> {
   const result: FlushResult = { calls: 0, sent: 0, failed: 0, dead: 0, more: false };
   const target = await deps.crmFor(workspaceId);
-  if (!target) return result;
+  if (!target) return { ...result, unconnected: true };
   const maxCalls = options.maxCalls ?? 50;
   const random = deps.random ?? Math.random;
   const log = deps.logger.child({ workspaceId, component: 'outbox' });

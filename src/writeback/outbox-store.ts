@@ -88,6 +88,7 @@ export async function scheduleDueFlushes(db: Database): Promise<number> {
                                          job_key := 'flush:' || workspace_id, max_attempts := 10))::int as n
     from due
     where not exists (select 1 from graphile_worker.jobs j where j.key = 'flush:' || due.workspace_id)
+      and exists (select 1 from connections c where c.workspace_id = due.workspace_id)
   `.execute(db);
   return result.rows[0]?.n ?? 0;
 }
@@ -109,15 +110,15 @@ export async function claimDueRows(db: Database, workspaceId: string, options: {
       where workspace_id = ${workspaceId} and ${isDue}
       group by deal_id
       order by min(id)
-      -- Room for a few rows per deal, so the row limit below rarely splits a deal.
-      limit ${Math.max(1, Math.ceil(options.limit / 4))}
+      limit ${options.limit}
     ),
     due as (
       select id, (status = 'sending' or coalesce(last_error->>'kind', '') = 'uncertain') as uncertain
       from outbox
       where workspace_id = ${workspaceId} and deal_id in (select deal_id from due_deals) and ${isDue}
       order by id
-      limit ${options.limit}
+      -- Room for a few rows per deal, so this limit rarely splits a deal's changes.
+      limit ${options.limit * 4}
       for update skip locked
     )
     update outbox o set status = 'sending', attempts = o.attempts + 1, updated_at = now()

@@ -234,7 +234,7 @@ describe('claiming due writes', async () => {
     for (let i = 0; i < 11; i += 1) await queueWrites(t, 'claims', `other-${i}`, [stageWrite(`o-${i}`, 'qualifiedtobuy')]);
     await queueWrites(t, 'claims', 'A', [stageWrite('a-2', 'contractsent')]);
 
-    const claimed = await claimDueRows(t.db, 'claims', { limit: 8, leaseMs: 60_000 });
+    const claimed = await claimDueRows(t.db, 'claims', { limit: 2, leaseMs: 60_000 });
     const deals = claimed.map((row) => row.dealId);
     expect(deals.filter((d) => d === 'A')).toHaveLength(2);
     expect(new Set(deals).size).toBe(2);
