@@ -5,6 +5,11 @@ import type { PlannedWrite } from './plan-actions.ts';
 
 export const FLUSH_OUTBOX_TASK = 'flush-outbox';
 export const flushJobKey = (workspaceId: string) => `flush:${workspaceId}`;
+/**
+ * Flushes of one workspace run one at a time (a graphile-worker named queue): two flushes sending
+ * updates of the same deal at once could land out of order and leave the CRM with the older value.
+ */
+export const flushQueueName = (workspaceId: string) => `flush:${workspaceId}`;
 
 export interface OutboxRow {
   id: string;
@@ -59,7 +64,8 @@ export async function enqueueDecisionWrites(
 export async function scheduleFlush(tx: Tx | Database, workspaceId: string, runAt?: Date): Promise<void> {
   await sql`select graphile_worker.add_job(
     ${FLUSH_OUTBOX_TASK}, json_build_object('workspaceId', ${workspaceId}::text),
-    run_at := ${runAt ?? null}::timestamptz, job_key := ${flushJobKey(workspaceId)}, max_attempts := 10
+    run_at := ${runAt ?? null}::timestamptz, job_key := ${flushJobKey(workspaceId)}, max_attempts := 10,
+    queue_name := ${flushQueueName(workspaceId)}
   )`.execute(tx);
 }
 
@@ -72,7 +78,7 @@ export async function scheduleFlush(tx: Tx | Database, workspaceId: string, runA
 export async function ensureFlushScheduled(tx: Tx, workspaceId: string): Promise<void> {
   await sql`
     select graphile_worker.add_job(${FLUSH_OUTBOX_TASK}, json_build_object('workspaceId', ${workspaceId}::text),
-                                   job_key := ${flushJobKey(workspaceId)}, max_attempts := 10)
+                                   job_key := ${flushJobKey(workspaceId)}, max_attempts := 10, queue_name := ${flushQueueName(workspaceId)})
     where not exists (select 1 from graphile_worker.jobs where key = ${flushJobKey(workspaceId)} and locked_at is null)
   `.execute(tx);
 }
@@ -85,7 +91,7 @@ export async function scheduleDueFlushes(db: Database): Promise<number> {
       where status in ('pending', 'failed') and next_attempt_at <= now()
     )
     select count(graphile_worker.add_job(${FLUSH_OUTBOX_TASK}, json_build_object('workspaceId', workspace_id),
-                                         job_key := 'flush:' || workspace_id, max_attempts := 10))::int as n
+                                         job_key := 'flush:' || workspace_id, max_attempts := 10, queue_name := 'flush:' || workspace_id))::int as n
     from due
     where not exists (select 1 from graphile_worker.jobs j where j.key = 'flush:' || due.workspace_id)
       and exists (select 1 from connections c where c.workspace_id = due.workspace_id)
