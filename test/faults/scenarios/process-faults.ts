@@ -27,7 +27,7 @@ export const workerKillScenario: Scenario = {
     const kills: string[] = [];
     const result = await runProcessScenario(ctx, {
       name: 'worker-kill',
-      trafficMs: ctx.quick ? 30_000 : 60_000,
+      trafficMs: 10_000,
       fault: async (stage) => {
         const [worker] = stage.workers;
         await sleep(between(6_000, 10_000));
@@ -66,7 +66,7 @@ export const webKillScenario: Scenario = {
     let kills = 0;
     const result = await runProcessScenario(ctx, {
       name: 'web-kill',
-      trafficMs: ctx.quick ? 25_000 : 45_000,
+      trafficMs: 10_000,
       lanes: 3,
       gapMs: 50,
       fault: async (stage) => {
@@ -92,7 +92,7 @@ export const databaseRestartScenario: Scenario = {
     const started = Date.now();
     const result = await runProcessScenario(ctx, {
       name: 'db-restart',
-      trafficMs: 35_000,
+      trafficMs: 10_000,
       fault: async () => {
         await sleep(10_000);
         const t0 = Date.now();
@@ -116,7 +116,7 @@ export const terminateBackendsScenario: Scenario = {
     let terminated = 0;
     const result = await runProcessScenario(ctx, {
       name: 'db-terminate',
-      trafficMs: 30_000,
+      trafficMs: 10_000,
       fault: async (stage) => {
         for (let i = 0; i < 3; i += 1) {
           await sleep(between(5_000, 8_000));

@@ -79,6 +79,7 @@ export async function runProcessScenario(
     workers?: number;
     workspaces?: number;
     crmTimeoutMs?: number;
+    /** Traffic lasts at least this long, and until the fault is over. */
     trafficMs: number;
     lanes?: number;
     gapMs?: number;
@@ -101,14 +102,16 @@ export async function runProcessScenario(
     ctx.log(`  services ready (web ${web.rolePid()}, workers ${workers.map((w) => w.rolePid()).join(', ')})`);
     const traffic: TrafficLog = { attempts: [], abandoned: 0 };
     const stage: Stage = { env, crm, web, workers, traffic };
+    const minimumEnd = Date.now() + spec.trafficMs;
+    let faultOver = false;
     const sending = spec.traffic
       ? spec.traffic(stage)
-      : steadyTraffic(traffic, env.workspaces, web.url!, { durationMs: spec.trafficMs, lanes: spec.lanes ?? 2, gapMs: spec.gapMs ?? 150, publicUrl: PUBLIC_BASE_URL });
-    await Promise.all([sending, spec.fault(stage)]);
-    const faultOver = Date.now();
+      : steadyTraffic(traffic, env.workspaces, web.url!, { done: () => faultOver && Date.now() >= minimumEnd, lanes: spec.lanes ?? 2, gapMs: spec.gapMs ?? 150, publicUrl: PUBLIC_BASE_URL });
+    await Promise.all([sending, spec.fault(stage).finally(() => (faultOver = true))]);
+    const faultEnded = Date.now();
     ctx.log(`  traffic and fault over: ${traffic.attempts.length} attempts; waiting for the backlog to drain`);
     const drained = await waitForDrain(env.db, spec.drainTimeoutMs ?? 180_000);
-    const recoverySeconds = drained.at === undefined ? null : (drained.at - faultOver) / 1000;
+    const recoverySeconds = drained.at === undefined ? null : (drained.at - faultEnded) / 1000;
     if (drained.at === undefined) {
       ctx.log(`  not drained: ${JSON.stringify(drained.last)}`);
       const open = await sql<Record<string, unknown>>`

@@ -62,19 +62,19 @@ export async function deliver(log: TrafficLog, workspace: FaultWorkspace, url: s
 
 /**
  * A steady stream: `lanes` deal sets per workspace at a time, each sending its deliveries in order
- * with `gapMs` between them, new sets started until `durationMs` is over.
+ * with `gapMs` between them, until `done()` says stop (a set in progress is cut short there).
  */
 export async function steadyTraffic(
   log: TrafficLog,
   workspaces: FaultWorkspace[],
   url: string,
-  options: { durationMs: number; lanes: number; gapMs: number; publicUrl: string; firstTag?: number },
+  options: { done: () => boolean; lanes: number; gapMs: number; publicUrl: string; firstTag?: number },
 ): Promise<void> {
-  const until = Date.now() + options.durationMs;
   let tag = options.firstTag ?? 100_001;
   const lane = async (workspace: FaultWorkspace) => {
-    while (Date.now() < until) {
+    while (!options.done()) {
       for (const delivery of dealSet(workspace, url, tag++)) {
+        if (options.done()) break;
         await deliver(log, workspace, url, delivery, { maxAttempts: 60, publicUrl: options.publicUrl });
         await sleep(options.gapMs);
       }
