@@ -105,7 +105,8 @@ describe('fault suite, quick subset', () => {
     ctx.secrets.push(...env.secrets);
     const logs: string[] = [];
     const logger = createLogger({ level: 'info', destination: { write: (s: string) => logs.push(s) } as unknown as NodeJS.WritableStream });
-    const pool = createPool(env.databaseUrl, 8, logger);
+    // Sized like the service's own pool: the queue runner needs 2 × concurrency + 4 connections.
+    const pool = createPool(env.databaseUrl, 16, logger);
     const db = createDatabase(pool);
     const config = loadConfig({ ...env.serviceEnv(), NODE_ENV: 'test', LOG_LEVEL: 'info' });
     const runtime = { config, db, pool, logger, metrics: createMetrics(), secretBox: new SecretBox(config.encryptionKey!) };
