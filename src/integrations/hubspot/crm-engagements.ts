@@ -26,7 +26,7 @@ export function hubspotTaskInput(task: NewTask, taskKeyProperty: string | undefi
     hs_task_body: withTaskMarker(task.body, task.key),
     hs_task_status: 'NOT_STARTED',
     hs_task_priority: priorities[task.priority],
-    hs_task_type: 'TODO',
+    hs_task_type: 'TODO', // HubSpot's task type for a to-do (the others are EMAIL and CALL)
   };
   if (task.ownerId) properties.hubspot_owner_id = task.ownerId;
   if (taskKeyProperty) properties[taskKeyProperty] = task.key;
