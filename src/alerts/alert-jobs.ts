@@ -6,6 +6,8 @@ export const SEND_SLACK_TASK = 'send-slack';
 export const ALERT_TICK_TASK = 'alert-tick';
 export const ALERT_DIGESTS_TASK = 'alert-digests';
 
+const dispatchJobKey = (workspaceId: string) => `alerts:${workspaceId}`;
+
 export type SlackTarget = 'delivery' | 'digest';
 
 /**
@@ -16,8 +18,20 @@ export type SlackTarget = 'delivery' | 'digest';
 export async function scheduleDispatch(db: Tx | Database, workspaceId: string): Promise<void> {
   await sql`select graphile_worker.add_job(
     ${DISPATCH_ALERTS_TASK}, json_build_object('workspaceId', ${workspaceId}::text),
-    job_key := ${`alerts:${workspaceId}`}, max_attempts := 10
+    job_key := ${dispatchJobKey(workspaceId)}, max_attempts := 10
   )`.execute(db);
+}
+
+/**
+ * The same, unless a dispatch is already waiting to run: reading first keeps the callers that find
+ * one (most of them, under load) off the job row's lock. For use after a commit (see job-nudger.ts).
+ */
+export async function ensureDispatchScheduled(db: Database, workspaceId: string): Promise<void> {
+  await sql`
+    select graphile_worker.add_job(${DISPATCH_ALERTS_TASK}, json_build_object('workspaceId', ${workspaceId}::text),
+                                   job_key := ${dispatchJobKey(workspaceId)}, max_attempts := 10)
+    where not exists (select 1 from graphile_worker.jobs where key = ${dispatchJobKey(workspaceId)} and locked_at is null)
+  `.execute(db);
 }
 
 /** One job per Slack message; its retries are rescheduled by the sender, never by failing the job. */

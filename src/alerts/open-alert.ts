@@ -1,11 +1,10 @@
 import { sql } from 'kysely';
 import type { Tx } from '../platform/db.ts';
 import type { DealState, RaiseAlertDecision } from '../engine/types.ts';
-import { currentPlaybook } from '../progression/playbook-store.ts';
+import type { Playbook } from '../engine/playbook/schema.ts';
 import { alertingOf, deliveryPlanFor, DAY_MS, HOUR_MS } from './alerting-config.ts';
 import { loadReportingChain, resolveRecipients } from './recipients.ts';
 import { insertRungDeliveries } from './rung-deliveries.ts';
-import { scheduleDispatch } from './alert-jobs.ts';
 import type { AlertState } from '../platform/schema.ts';
 
 export interface OpenAlertInput {
@@ -14,7 +13,16 @@ export interface OpenAlertInput {
   decisionId: string;
   decision: RaiseAlertDecision;
   deal: DealState;
+  /** The playbook version the decision came from; its alerting settings apply. */
+  playbook: Playbook;
   now: Date;
+}
+
+export interface OpenedAlert {
+  alertId: string;
+  state: AlertState;
+  /** Deliveries are due already: the caller schedules a dispatch once this is committed. */
+  dispatchNow: boolean;
 }
 
 /**
@@ -23,9 +31,9 @@ export interface OpenAlertInput {
  * of the same type on the same deal that is still climbing its ladder, or was opened within the
  * dedupe window, makes this one `suppressed`: recorded, never delivered.
  */
-export async function openAlert(tx: Tx, input: OpenAlertInput): Promise<{ alertId: string; state: AlertState } | null> {
+export async function openAlert(tx: Tx, input: OpenAlertInput): Promise<OpenedAlert | null> {
   const { workspaceId, dealId, decision, now } = input;
-  const alerting = alertingOf((await currentPlaybook(tx, workspaceId)).playbook);
+  const alerting = alertingOf(input.playbook);
   const plan = deliveryPlanFor(alerting, decision.tier, decision.alertType);
 
   const duplicate = await tx
@@ -68,7 +76,7 @@ export async function openAlert(tx: Tx, input: OpenAlertInput): Promise<{ alertI
     .executeTakeFirst();
   if (!inserted) return null;
   const alertId = String(inserted.id);
-  if (inserted.state === 'suppressed') return { alertId, state: inserted.state };
+  if (inserted.state === 'suppressed') return { alertId, state: inserted.state, dispatchNow: false };
 
   const people = await loadReportingChain(tx, workspaceId, input.deal.ownerId);
   const recipients = resolveRecipients(decision.recipients, input.deal.ownerId, people, alerting, now.getTime());
@@ -83,8 +91,7 @@ export async function openAlert(tx: Tx, input: OpenAlertInput): Promise<{ alertI
       .where('id', '=', alertId)
       .execute();
   }
-  if (dueNow) await scheduleDispatch(tx, workspaceId);
-  return { alertId, state: inserted.state };
+  return { alertId, state: inserted.state, dispatchNow: dueNow };
 }
 
 /** Alerts of deals that closed are over: nobody needs to act on them any more. */

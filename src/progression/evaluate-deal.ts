@@ -5,9 +5,10 @@ import type { Logger } from '../platform/logger.ts';
 import { evaluateDeal } from '../engine/evaluate.ts';
 import { initialDealState } from '../engine/state.ts';
 import type { Decision, DealState, Provider, Trigger } from '../engine/types.ts';
+import type { Playbook } from '../engine/playbook/schema.ts';
 import { loadDealSignals } from '../signals/signal-store.ts';
 import { planActions, type PlannedWrite } from '../writeback/plan-actions.ts';
-import { enqueueDecisionWrites, ensureFlushScheduled } from '../writeback/outbox-store.ts';
+import { enqueueDecisionWrites } from '../writeback/outbox-store.ts';
 import { closeObsoleteApprovals, DEFAULT_APPROVAL_TTL_MS, openApproval } from '../writeback/approvals.ts';
 import { cachedPlaybookVersion, currentPlaybook } from './playbook-store.ts';
 import { openAlert } from '../alerts/open-alert.ts';
@@ -24,7 +25,13 @@ export interface EvaluationSummary {
   decisions: number;
   writes: number;
   approvals: number;
+  /** Writes were queued for the CRM: once committed, a flush must be scheduled (see job-nudger.ts). */
+  flushWanted: boolean;
+  /** Alert deliveries are due now: once committed, a dispatch must be scheduled. */
+  dispatchWanted: boolean;
 }
+
+const nothingDecided: EvaluationSummary = { decisions: 0, writes: 0, approvals: 0, flushWanted: false, dispatchWanted: false };
 
 const stageDecisionTypes = new Set(['advance_stage', 'regress_stage', 'record_override']);
 
@@ -32,6 +39,7 @@ const stageDecisionTypes = new Set(['advance_stage', 'regress_stage', 'record_ov
  * Loads a deal and its signals, runs the engine, and stores decisions, the new deal state and the
  * actions they call for, in one transaction. The deal row is locked for the whole of it, so two
  * workers never evaluate the same deal at once; the second waits and then sees the first's state.
+ * The caller schedules the flush of queued writes and the dispatch of due alerts after the commit.
  */
 export async function evaluateDealNow(
   deps: EvaluateDealDeps,
@@ -40,7 +48,7 @@ export async function evaluateDealNow(
   const { workspaceId, dealId, trigger } = input;
   return deps.db.transaction().execute(async (tx) => {
     const workspace = await workspaceAndPlaybookVersion(tx, workspaceId);
-    if (!workspace) return { decisions: 0, writes: 0, approvals: 0 };
+    if (!workspace) return nothingDecided;
     const deal = await lockDeal(tx, workspaceId, dealId);
     const playbook = await playbookAt(tx, workspaceId, workspace.playbookVersion);
     const signals = await loadDealSignals(tx, workspaceId, dealId);
@@ -79,7 +87,7 @@ export async function evaluateDealNow(
       .execute();
 
     await settleAssignments(tx, workspaceId, dealId, next.ownerId, next.memory.crmAsOf['ownerId'], now);
-    const summary = await storeDecisions(tx, { workspaceId, dealId, trigger, shadow: workspace.mode === 'shadow', deal: next, decisions: result.decisions, now, routing });
+    const summary = await storeDecisions(tx, { workspaceId, dealId, trigger, shadow: workspace.mode === 'shadow', deal: next, decisions: result.decisions, playbook: playbook.playbook, now, routing });
     if (summary.decisions > 0) deps.logger.debug({ workspaceId, dealId, ...summary }, 'deal evaluated');
     return summary;
   });
@@ -151,9 +159,9 @@ function decisionStatus(decision: Decision, writes: number, shadow: boolean): st
 
 async function storeDecisions(
   tx: Tx,
-  input: { workspaceId: string; dealId: string; trigger: Trigger; shadow: boolean; deal: DealState; decisions: Decision[]; now: Date; routing: RoutingDirectory | undefined },
+  input: { workspaceId: string; dealId: string; trigger: Trigger; shadow: boolean; deal: DealState; decisions: Decision[]; playbook: Playbook; now: Date; routing: RoutingDirectory | undefined },
 ): Promise<EvaluationSummary> {
-  if (input.decisions.length === 0) return { decisions: 0, writes: 0, approvals: 0 };
+  if (input.decisions.length === 0) return nothingDecided;
   // Owners are chosen (and away owners' tasks redirected) before anything is stored.
   await routeDecisions(tx, { workspaceId: input.workspaceId, dealId: input.dealId, deal: input.deal, decisions: input.decisions, directory: input.routing });
   const plans = input.decisions.map((decision) => ({ decision, plan: planActions(decision, input.deal) }));
@@ -184,6 +192,7 @@ async function storeDecisions(
   const idByKey = new Map(inserted.map((row) => [row.key, String(row.id)]));
 
   let approvals = 0;
+  let dispatchWanted = false;
   const queuedWrites: Array<{ decisionId: string; write: PlannedWrite }> = [];
   for (const { decision, plan } of plans) {
     const decisionId = idByKey.get(decision.key);
@@ -195,7 +204,8 @@ async function storeDecisions(
     }
     // The alert and its first deliveries commit with the decision; the dispatcher sends them.
     if (decision.type === 'raise_alert') {
-      await openAlert(tx, { workspaceId: input.workspaceId, dealId: input.dealId, decisionId, decision, deal: input.deal, now: input.now });
+      const opened = await openAlert(tx, { workspaceId: input.workspaceId, dealId: input.dealId, decisionId, decision, deal: input.deal, playbook: input.playbook, now: input.now });
+      if (opened?.dispatchNow) dispatchWanted = true;
     }
   }
   const writes = await enqueueDecisionWrites(tx, { workspaceId: input.workspaceId, dealId: input.dealId, writes: queuedWrites, shadow: input.shadow });
@@ -203,8 +213,7 @@ async function storeDecisions(
     const fresh = [...idByKey.entries()].filter(([key]) => plans.some(({ decision }) => decision.key === key && decision.type === 'request_approval')).map(([, id]) => id);
     await closeObsoleteApprovals(tx, input.workspaceId, input.dealId, fresh);
   }
-  if (writes > 0 && !input.shadow) await ensureFlushScheduled(tx, input.workspaceId);
-  return { decisions: idByKey.size, writes, approvals };
+  return { decisions: idByKey.size, writes, approvals, flushWanted: writes > 0 && !input.shadow, dispatchWanted };
 }
 
 /** Re-evaluates deals whose time-based conditions may have changed; used by sweeps and tests. */

@@ -4,8 +4,10 @@ import { z } from 'zod';
 import type { Runtime } from '../runtime.ts';
 import { evaluateDealNow } from '../progression/evaluate-deal.ts';
 import { EVALUATE_DEAL_TASK, pumpSignals } from '../signals/pump.ts';
-import { FLUSH_OUTBOX_TASK, scheduleDueFlushes, scheduleFlush } from '../writeback/outbox-store.ts';
+import { ensureFlushScheduled, FLUSH_OUTBOX_TASK, scheduleDueFlushes, scheduleFlush } from '../writeback/outbox-store.ts';
 import { flushOutbox } from '../writeback/flush-outbox.ts';
+import { createJobNudger } from './job-nudger.ts';
+import { ensureDispatchScheduled } from '../alerts/alert-jobs.ts';
 import { crmTargetFor } from '../writeback/crm-target.ts';
 import { sweepDeals } from '../progression/sweep.ts';
 import { hydrateUnseenDeal } from '../progression/hydrate-deal.ts';
@@ -31,13 +33,20 @@ export type WorkerDeps = Pick<Runtime, 'db' | 'logger' | 'metrics' | 'secretBox'
 /** Every job this service runs, by name, and the recurring ones. */
 export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronItems: ParsedCronItem[] } {
   const now = () => new Date();
+  // Follow-up jobs are asked for after an evaluation commits, coalesced per workspace.
+  const nudgeFlush = createJobNudger((ws) => ensureFlushScheduled(runtime.db, ws));
+  const nudgeDispatch = createJobNudger((ws) => ensureDispatchScheduled(runtime.db, ws));
   const taskList: TaskList = {
     [EVALUATE_DEAL_TASK]: task(evaluatePayload, async (payload) => {
       const asOf = payload.asOf ? new Date(payload.asOf) : undefined;
       const logger = runtime.logger.child({ workspaceId: payload.workspaceId, dealId: payload.dealId });
       const clock = asOf ? () => asOf : now;
       await hydrateUnseenDeal({ db: runtime.db, logger, crmFor: (ws) => crmTargetFor(runtime, ws), now: clock }, payload.workspaceId, payload.dealId);
-      await evaluateDealNow({ db: runtime.db, logger, now: clock }, payload);
+      const summary = await evaluateDealNow({ db: runtime.db, logger, now: clock }, payload);
+      await Promise.all([
+        summary.flushWanted ? nudgeFlush(payload.workspaceId) : undefined,
+        summary.dispatchWanted ? nudgeDispatch(payload.workspaceId) : undefined,
+      ]);
     }),
 
     [FLUSH_OUTBOX_TASK]: task(flushPayload, async ({ workspaceId }) => {

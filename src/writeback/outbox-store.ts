@@ -70,17 +70,17 @@ export async function scheduleFlush(tx: Tx | Database, workspaceId: string, runA
 }
 
 /**
- * Asks for a flush unless one is already waiting to run. Evaluations call this on every decision
- * with writes; reading instead of re-writing the job row keeps concurrent evaluations of one
- * workspace from queueing on that row's lock. A flush that started meanwhile re-checks for due
- * rows when it ends, and the periodic outbox check catches anything left.
+ * Asks for a flush unless one is already waiting to run. It reads before it writes, so callers
+ * that find a flush waiting never touch (and never queue on) the flush job's row. A flush that
+ * started meanwhile re-checks for due rows when it ends, and the periodic outbox check catches
+ * anything left. Call it after the writes are committed (see worker/job-nudger.ts).
  */
-export async function ensureFlushScheduled(tx: Tx, workspaceId: string): Promise<void> {
+export async function ensureFlushScheduled(db: Database | Tx, workspaceId: string): Promise<void> {
   await sql`
     select graphile_worker.add_job(${FLUSH_OUTBOX_TASK}, json_build_object('workspaceId', ${workspaceId}::text),
                                    job_key := ${flushJobKey(workspaceId)}, max_attempts := 10, queue_name := ${flushQueueName(workspaceId)})
     where not exists (select 1 from graphile_worker.jobs where key = ${flushJobKey(workspaceId)} and locked_at is null)
-  `.execute(tx);
+  `.execute(db);
 }
 
 /** Workspaces with writes due and no flush waiting: the periodic safety net after crashes and races. */

@@ -4,7 +4,7 @@ import { initialDealState } from '../../src/engine/state.ts';
 import type { RaiseAlertDecision } from '../../src/engine/types.ts';
 import type { AlertTier, Role } from '../../src/engine/playbook/schema.ts';
 import { defaultPlaybook } from '../../src/engine/playbook/default-playbook.ts';
-import { publishPlaybook } from '../../src/progression/playbook-store.ts';
+import { currentPlaybook, publishPlaybook } from '../../src/progression/playbook-store.ts';
 import { openAlert } from '../../src/alerts/open-alert.ts';
 import { dispatchAlerts } from '../../src/alerts/dispatch-alerts.ts';
 
@@ -64,7 +64,8 @@ export async function raise(
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const opened = await openAlert(tx, { workspaceId: input.ws, dealId: input.dealId, decisionId: String(row.id), decision, deal, now: input.now });
+    const { playbook } = await currentPlaybook(tx, input.ws);
+    const opened = await openAlert(tx, { workspaceId: input.ws, dealId: input.dealId, decisionId: String(row.id), decision, deal, playbook, now: input.now });
     return opened?.alertId ?? null;
   });
 }
