@@ -197,6 +197,36 @@ export interface RemovedDealsQuery {
   beforeCall?: () => Promise<void>;
 }
 
+/**
+ * A CRM owner (HubSpot) or user (Salesforce) as the people directory reads it. A field the CRM
+ * does not keep at all (HubSpot has no manager or time zone on owners) is left out.
+ */
+export interface CrmPerson {
+  /** The id deals carry as their owner: HubSpot owner id, Salesforce user id. */
+  id: string;
+  name: string | null;
+  email: string | null;
+  managerId?: string | null;
+  /** The time zone as the CRM names it (Salesforce uses IANA ids such as America/New_York). */
+  timeZone?: string | null;
+  /** False when the CRM archived (HubSpot) or deactivated (Salesforce) the person. */
+  active: boolean;
+}
+
+export interface PeopleQuery {
+  /** Where the previous page said to continue; null starts at the beginning. */
+  cursor: string | null;
+  /** Awaited before every API call, so the shared rate limiter admits each one. */
+  beforeCall?: () => Promise<void>;
+}
+
+export interface CrmPeoplePage {
+  people: CrmPerson[];
+  /** Opaque position of the next page; null after the last one. */
+  next: string | null;
+  rateLimit?: RateLimitSnapshot;
+}
+
 export interface CrmClient {
   readonly provider: CrmProvider;
   readonly maxBatchSize: number;
@@ -219,6 +249,8 @@ export interface CrmClient {
   listModifiedDeals(query: ModifiedDealsQuery): Promise<CrmDealPage>;
   /** Deals that were deleted or merged away. */
   listRemovedDeals(query: RemovedDealsQuery): Promise<RemovedDeal[]>;
+  /** One page of the people who can own deals, active and inactive, for the people directory. */
+  listPeople(query: PeopleQuery): Promise<CrmPeoplePage>;
 }
 
 /** The slice of a pino logger the clients use; pass a child logger carrying workspace ids. */

@@ -19,6 +19,8 @@ import type {
   OpenDealsQuery,
   RemovedDeal,
   RemovedDealsQuery,
+  CrmPeoplePage,
+  PeopleQuery,
 } from '../../crm/types.ts';
 import { createHubspotAccessToken, type HubspotAuthDeps } from './crm-auth.ts';
 import { mapHubspotBatchResults } from './crm-batch-results.ts';
@@ -34,6 +36,7 @@ import {
 } from './crm-engagements.ts';
 import { expectObject, HubspotHttp } from './crm-http.ts';
 import { hubspotPipelines } from './crm-pipelines.ts';
+import { listHubspotOwners } from './crm-owners.ts';
 import { listHubspotModifiedDeals, listHubspotOpenDeals, listHubspotRemovedDeals, type HubspotSyncContext } from './crm-sync.ts';
 
 /** HubSpot batch endpoints take at most 100 inputs. */
@@ -142,6 +145,10 @@ export class HubspotCrmClient implements CrmClient {
 
   listRemovedDeals(query: RemovedDealsQuery): Promise<RemovedDeal[]> {
     return listHubspotRemovedDeals(this.syncContext(), query);
+  }
+
+  listPeople(query: PeopleQuery): Promise<CrmPeoplePage> {
+    return listHubspotOwners(this.http, query);
   }
 
   private pipelinesOnce: Promise<CrmPipeline[]> | undefined;

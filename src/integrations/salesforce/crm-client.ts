@@ -19,6 +19,8 @@ import type {
   OpenDealsQuery,
   RemovedDeal,
   RemovedDealsQuery,
+  CrmPeoplePage,
+  PeopleQuery,
 } from '../../crm/types.ts';
 import { SalesforceApi } from './crm-api.ts';
 import { createSalesforceAccessToken, type SalesforceAuthDeps } from './crm-auth.ts';
@@ -27,6 +29,7 @@ import { mapSaveResults, noteRecord, opportunityRecord, taskRecord, type SObject
 import { opportunitySoql, opportunityStagesSoql, salesforceDealSnapshot, salesforcePipeline } from './crm-reads.ts';
 import { asQueryPage, queryPath, soqlList } from './crm-soql.ts';
 import { listSalesforceModifiedDeals, listSalesforceOpenDeals, listSalesforceRemovedDeals } from './crm-sync.ts';
+import { listSalesforceUsers } from './crm-users.ts';
 
 /** sObject Collections take at most 200 records per call. */
 export const salesforceMaxBatchSize = 200;
@@ -112,6 +115,10 @@ export class SalesforceCrmClient implements CrmClient {
 
   listRemovedDeals(query: RemovedDealsQuery): Promise<RemovedDeal[]> {
     return listSalesforceRemovedDeals(this.api, query, new Date());
+  }
+
+  listPeople(query: PeopleQuery): Promise<CrmPeoplePage> {
+    return listSalesforceUsers(this.api, query);
   }
 
   async testConnection(): Promise<ConnectionTestResult> {
