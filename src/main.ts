@@ -9,7 +9,7 @@ import { listen } from './server.ts';
 import { startQueueWorker, type QueueWorker } from './worker/queue-runner.ts';
 import { supervise } from './supervisor/supervise.ts';
 import { embeddedServerPid, stopEmbeddedServer } from './supervisor/embedded-server.ts';
-import { buildTaskList } from './worker/tasks.ts';
+import { BATCHED_TASKS, buildTaskList } from './worker/tasks.ts';
 import { countActiveAdminTokens, createAdminToken, revokeAdminToken } from './workspaces/admin-tokens.ts';
 import { validatePlaybookFile } from './cli/playbook-commands.ts';
 import { resealSecrets } from './cli/rotate-keys.ts';
@@ -202,6 +202,7 @@ async function serve(config: Config, logger: Logger, roles: { web: boolean; work
       taskList,
       cronItems,
       concurrency: config.workerConcurrency,
+      batchedTasks: BATCHED_TASKS,
     });
   }
   const app = roles.web

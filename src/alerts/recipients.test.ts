@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { alertingSettings } from '../engine/playbook/schema.ts';
 import type { Person } from '../people/people-store.ts';
+import { fieldSourcesOf } from '../people/person-fields.ts';
 import { resolveRecipients } from './recipients.ts';
 
 const person = (ownerId: string, managerId: string | null): Person => ({
@@ -14,6 +15,11 @@ const person = (ownerId: string, managerId: string | null): Person => ({
   outOfOffice: [],
   slackUserId: null,
   source: 'api',
+  fieldSources: fieldSourcesOf(['name', 'managerId', 'timeZone'], null),
+  active: true,
+  inactiveSince: null,
+  inactiveReason: null,
+  crmSeenAt: null,
   updatedAt: '2026-01-01T00:00:00.000Z',
 });
 

@@ -235,8 +235,38 @@ export interface PeopleTable {
   work_end: string | null;
   out_of_office: Json<Array<{ from: string; to: string }>>;
   slack_user_id: string | null;
-  source: 'api' | 'crm';
+  /** Derived from `crm` and `api_fields` (migrations/0015_people_from_crm.ts). */
+  source: ColumnType<'api' | 'crm' | 'crm+api', never, never>;
+  /** What the CRM said at its last reading; null when the CRM never listed this person. */
+  crm: Json<CrmPersonValues> | null;
+  /** Fields set through the API; they win over the CRM's values. */
+  api_fields: Generated<string[]>;
+  active: Generated<boolean>;
+  inactive_since: Date | null;
+  inactive_reason: string | null;
+  crm_seen_at: Date | null;
   created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface CrmPersonValues {
+  name: string | null;
+  email: string | null;
+  managerId?: string | null;
+  timeZone?: string | null;
+}
+
+/** The last reading of a workspace's CRM owners/users (migrations/0015_people_from_crm.ts). */
+export interface PeopleSyncStateTable {
+  workspace_id: string;
+  status: Generated<'queued' | 'running' | 'waiting' | 'completed' | 'failed'>;
+  reason: string | null;
+  requested_at: Generated<Date>;
+  started_at: Date | null;
+  finished_at: Date | null;
+  people: Generated<number>;
+  deactivated: Generated<number>;
+  error: Json<Record<string, unknown>> | null;
   updated_at: UpdatedAt;
 }
 
@@ -381,6 +411,7 @@ export interface DB {
   crm_rate_limits: CrmRateLimitsTable;
   worker_heartbeats: WorkerHeartbeatsTable;
   people: PeopleTable;
+  people_sync_state: PeopleSyncStateTable;
   alerting_settings: AlertingSettingsTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;

@@ -9,7 +9,8 @@ import type { DealState } from '../engine/types.ts';
 import { signalPayloads, signalTypes, type SignalType } from '../signals/catalogue.ts';
 import { requireWorkspace } from '../workspaces/workspace-access.ts';
 import { workspaceId } from '../workspaces/workspace-routes.ts';
-import { enqueueEvaluation, providerFor } from './evaluate-deal.ts';
+import { enqueueEvaluation } from './evaluate-deal.ts';
+import { providerFor } from './evaluation-load.ts';
 
 const dealParams = z.object({ workspaceId, dealId: z.string().min(1).max(100) });
 

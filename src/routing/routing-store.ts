@@ -181,14 +181,3 @@ async function record(tx: Tx, workspaceId: string, req: AssignmentRequest, outco
   return outcome;
 }
 
-/**
- * Settles routed assignments once the mirror shows the owner (our write came back) or a newer
- * owner change (someone reassigned it by hand); either way it no longer counts as pending.
- */
-export async function settleAssignments(tx: Tx, workspaceId: string, dealId: string, ownerId: string | null, ownerChangedAt: string | undefined, now: Date): Promise<void> {
-  await sql`
-    update routing_assignments set settled_at = ${now}
-    where workspace_id = ${workspaceId} and deal_id = ${dealId} and settled_at is null
-      and (owner_id = ${ownerId} or assigned_at < ${ownerChangedAt ?? null}::timestamptz)
-  `.execute(tx);
-}

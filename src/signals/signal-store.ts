@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Database, Tx } from '../platform/db.ts';
 import type { Signal, SignalOrigin, SignalSource, SignalType } from './catalogue.ts';
 
@@ -31,4 +32,26 @@ export async function loadDealSignals(db: Database | Tx, workspaceId: string, de
   if (options.until) query = query.where('occurred_at', '<=', options.until);
   const rows = await query.execute();
   return rows.reverse().map(toSignal);
+}
+
+/**
+ * The same for several deals in one statement (a batch of evaluations): each deal's latest
+ * signals, keyed by `workspaceId:dealId`.
+ */
+export async function loadSignalsOfDeals(db: Database | Tx, deals: ReadonlyArray<{ workspaceId: string; dealId: string }>): Promise<Map<string, Signal[]>> {
+  const byDeal = new Map<string, Signal[]>(deals.map((d) => [`${d.workspaceId}:${d.dealId}`, []]));
+  if (deals.length === 0) return byDeal;
+  const result = await sql<SignalRow & { workspace_id: string }>`
+    select s.workspace_id, s.id, s.deal_id, s.type, s.occurred_at, s.source, s.origin, s.payload
+    from unnest(${deals.map((d) => d.workspaceId)}::text[], ${deals.map((d) => d.dealId)}::text[]) as k(workspace_id, deal_id)
+    cross join lateral (
+      select * from signals
+      where workspace_id = k.workspace_id and deal_id = k.deal_id
+      order by occurred_at desc, id desc
+      limit ${DEAL_SIGNAL_LIMIT}
+    ) s
+  `.execute(db);
+  for (const row of result.rows) byDeal.get(`${row.workspace_id}:${row.deal_id}`)!.push(toSignal(row));
+  for (const signals of byDeal.values()) signals.reverse();
+  return byDeal;
 }

@@ -5,6 +5,7 @@ import type { Database } from '../platform/db.ts';
 import { runImport, type SyncDeps } from './import-deals.ts';
 import { runReconcile } from './reconcile.ts';
 import { IMPORT_LEASE_MS, SYNC_IMPORT_TASK, SYNC_RECONCILE_TASK } from './sync-store.ts';
+import { schedulePeopleSyncs } from '../people/people-sync-store.ts';
 
 export const SYNC_SCHEDULE_TASK = 'sync-schedule';
 /** Every 15 minutes: how long a lost webhook can delay a decision at most, plus one run. */
@@ -29,6 +30,8 @@ export function syncTasks(deps: SyncDeps): Record<string, Task> {
     },
     [SYNC_SCHEDULE_TASK]: async () => {
       await scheduleSyncJobs(deps.db);
+      // The people directory rides on the same schedule, once a day per workspace.
+      await schedulePeopleSyncs(deps.db);
     },
   };
 }

@@ -28,7 +28,18 @@ export interface QueueWorkerOptions {
   deadAfterMs?: number;
   /** In-process restarts in a row before giving up and letting the process supervisor take over. */
   maxRestarts?: number;
+  /**
+   * Tasks that batch their own database work (see BATCHED_TASKS in tasks.ts). They get a runner of
+   * their own with many more job slots than `concurrency`, so enough of them run at once to form
+   * batches, and they never take the slots of the other tasks.
+   */
+  batchedTasks?: readonly string[];
+  /** Receives the runners' job:success and job:error events (benchmarks count jobs with it). */
+  events?: EventEmitter;
 }
+
+/** Job slots of the batched runner per unit of `concurrency`. */
+const BATCHED_SLOTS_PER_CONCURRENCY = 16;
 
 /** Wraps each task so durations and failures reach the metrics without every task repeating it. */
 function instrument(taskList: TaskList, metrics: Metrics): TaskList {
@@ -51,17 +62,49 @@ function instrument(taskList: TaskList, metrics: Metrics): TaskList {
 
 
 /**
+ * Runs the queue: a runner for the batched tasks and one for every other task (and the recurring
+ * ones), each kept alive by superviseRunner. The worker stops when either cannot be kept alive.
+ */
+export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
+  const batched = new Set(options.batchedTasks ?? []);
+  const pick = (wanted: boolean) => Object.fromEntries(Object.entries(options.taskList).filter(([name]) => batched.has(name) === wanted)) as TaskList;
+  const regular = await superviseRunner({ ...options, taskList: pick(false) }, { name: 'regular' });
+  if (batched.size === 0) return regular;
+  const slots = options.concurrency * BATCHED_SLOTS_PER_CONCURRENCY;
+  const batchedRunner = await superviseRunner(
+    { ...options, taskList: pick(true), cronItems: [], concurrency: slots },
+    // Jobs are fetched and completed in bulk: one query per many jobs instead of two per job.
+    { name: 'batched', preset: { worker: { localQueue: { size: slots }, completeJobBatchDelay: 0 } } },
+  ).catch(async (error: unknown) => {
+    await regular.stop();
+    throw error;
+  });
+  return combineWorkers([regular, batchedRunner]);
+}
+
+function combineWorkers(workers: QueueWorker[]): QueueWorker {
+  return {
+    isRunning: () => workers.every((w) => w.isRunning()),
+    // The process cannot do its work with either runner gone for good: let its supervisor restart it.
+    finished: Promise.race(workers.map((w) => w.finished)),
+    async stop() {
+      await Promise.all(workers.map((w) => w.stop()));
+    },
+  };
+}
+
+/**
  * Runs graphile-worker with two safety nets it lacks:
  * - a runner that ends on its own (it shuts itself down when it cannot record a job's outcome,
  *   e.g. while the database restarts) is started again in this process, with backoff;
  * - a heartbeat row per runner, and a periodic release of the jobs locked by runners whose
  *   heartbeat went quiet (a process killed with SIGKILL), instead of graphile-worker's 4 hours.
  */
-export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
+async function superviseRunner(options: QueueWorkerOptions, kind: { name: string; preset?: GraphileConfig.Preset }): Promise<QueueWorker> {
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
   const deadAfterMs = options.deadAfterMs ?? 30_000;
   const maxRestarts = options.maxRestarts ?? 10;
-  const log = options.logger.child({ component: 'queue-runner' });
+  const log = options.logger.child({ component: 'queue-runner', runner: kind.name });
   const taskList = instrument(options.taskList, options.metrics);
 
   let stopping = false;
@@ -79,6 +122,11 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     events.on('pool:create', ({ workerPool }) => {
       id = workerPool.id;
     });
+    if (options.events) {
+      const external = options.events;
+      events.on('job:success', (event) => external.emit('job:success', event));
+      events.on('job:error', (event) => external.emit('job:error', event));
+    }
     const runner = await run({
       pgPool: options.pool,
       taskList,
@@ -88,6 +136,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       logger: queueLogger(options.logger),
       pollInterval: 2000,
       events,
+      ...(kind.preset ? { preset: kind.preset } : {}),
     });
     if (!id) throw new Error('graphile-worker started without announcing its worker pool');
     const started = { runner, id };

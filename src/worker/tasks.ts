@@ -12,6 +12,7 @@ import { crmTargetFor } from '../writeback/crm-target.ts';
 import { sweepDeals } from '../progression/sweep.ts';
 import { hydrateUnseenDeal } from '../progression/hydrate-deal.ts';
 import { SYNC_SCHEDULE_CRON, SYNC_SCHEDULE_TASK, syncTasks } from '../sync/sync-tasks.ts';
+import { peopleTasks } from '../people/people-tasks.ts';
 import { alertTasks, alertCronItems } from '../alerts/alert-tasks.ts';
 
 const evaluatePayload = z.object({
@@ -79,6 +80,9 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
 
     // Initial import and reconciliation of CRM deals (docs/sync.md).
     ...syncTasks({ db: runtime.db, logger: runtime.logger, metrics: runtime.metrics, crmFor: (ws) => crmTargetFor(runtime, ws) }),
+
+    // The people directory read from the CRM's owners/users (docs/alerts.md).
+    ...peopleTasks({ db: runtime.db, logger: runtime.logger, crmFor: (ws) => crmTargetFor(runtime, ws) }),
 
     // Writes due in a connected workspace with no flush waiting: a safety net after crashes.
     'flush-due': async () => {

@@ -12,6 +12,7 @@ import { crmClientFor } from './crm-target.ts';
 import { connectionUsage } from './connection-usage.ts';
 import type { CrmConnectionConfig } from '../crm/connection-config.ts';
 import { queueImportForConnection } from '../sync/sync-store.ts';
+import { queuePeopleSyncForConnection } from '../people/people-sync-store.ts';
 
 const connectionView = z.object({
   provider: z.enum(['hubspot', 'salesforce']),
@@ -49,8 +50,9 @@ export const connectionRoutes: FastifyPluginAsync<{ db: Database; secretBox: Sec
     const ws = request.params.workspaceId;
     await requireWorkspace(db, request, ws);
     const view = await putConnection(db, deps.secretBox, ws, request.body);
-    // A new connection brings in the CRM's open deals (see docs/sync.md).
+    // A new connection brings in the CRM's open deals (see docs/sync.md) and its people (docs/alerts.md).
     await queueImportForConnection(db, ws, new Date());
+    await queuePeopleSyncForConnection(db, ws, new Date());
     const stored = (await loadConnection(db, deps.secretBox, ws))!;
     return withUsage(ws, view, stored.config);
   });

@@ -31,33 +31,48 @@ export async function enqueueWrites(
   tx: Tx,
   input: { workspaceId: string; dealId: string; decisionId: string | null; writes: PlannedWrite[]; shadow: boolean },
 ): Promise<number> {
-  return enqueueDecisionWrites(tx, { ...input, writes: input.writes.map((write) => ({ decisionId: input.decisionId, write })) });
+  const queued = await enqueueDecisionWrites(
+    tx,
+    input.writes.map((write) => ({ workspaceId: input.workspaceId, dealId: input.dealId, decisionId: input.decisionId, write, shadow: input.shadow })),
+  );
+  return queued.get(`${input.workspaceId}:${input.dealId}`) ?? 0;
 }
 
-/** The same for writes of several decisions at once (one evaluation's worth). */
+/** Rows per insert: 7 columns a row stays far below Postgres's 65,535 bind parameters. */
+const ENQUEUE_CHUNK = 5_000;
+
+/**
+ * The same for the writes of many decisions and deals at once (a batch of evaluations). Returns
+ * how many rows were new, per `workspaceId:dealId`.
+ */
 export async function enqueueDecisionWrites(
   tx: Tx,
-  input: { workspaceId: string; dealId: string; writes: Array<{ decisionId: string | null; write: PlannedWrite }>; shadow: boolean },
-): Promise<number> {
-  if (input.writes.length === 0) return 0;
-  const status: OutboxStatus = input.shadow ? 'shadow' : 'pending';
-  const rows = await tx
-    .insertInto('outbox')
-    .values(
-      input.writes.map(({ decisionId, write }) => ({
-        workspace_id: input.workspaceId,
-        deal_id: input.dealId,
-        decision_id: decisionId,
-        kind: write.kind,
-        idempotency_key: write.idempotencyKey,
-        payload: JSON.stringify(write.payload),
-        status,
-      })),
-    )
-    .onConflict((oc) => oc.columns(['workspace_id', 'idempotency_key']).doNothing())
-    .returning('id')
-    .execute();
-  return rows.length;
+  writes: ReadonlyArray<{ workspaceId: string; dealId: string; decisionId: string | null; write: PlannedWrite; shadow: boolean }>,
+): Promise<Map<string, number>> {
+  const queued = new Map<string, number>();
+  for (let i = 0; i < writes.length; i += ENQUEUE_CHUNK) {
+    const rows = await tx
+      .insertInto('outbox')
+      .values(
+        writes.slice(i, i + ENQUEUE_CHUNK).map(({ workspaceId, dealId, decisionId, write, shadow }) => ({
+          workspace_id: workspaceId,
+          deal_id: dealId,
+          decision_id: decisionId,
+          kind: write.kind,
+          idempotency_key: write.idempotencyKey,
+          payload: JSON.stringify(write.payload),
+          status: (shadow ? 'shadow' : 'pending') satisfies OutboxStatus,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['workspace_id', 'idempotency_key']).doNothing())
+      .returning(['workspace_id', 'deal_id'])
+      .execute();
+    for (const row of rows) {
+      const key = `${row.workspace_id}:${row.deal_id}`;
+      queued.set(key, (queued.get(key) ?? 0) + 1);
+    }
+  }
+  return queued;
 }
 
 /** Asks for a flush of the workspace's outbox (at `runAt`, or now), replacing any waiting one. */

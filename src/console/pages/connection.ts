@@ -5,6 +5,7 @@ import { loadConnection, putConnection, recordConnectionTest, type StoredConnect
 import { connectionUsage } from '../../writeback/connection-usage.ts';
 import { crmClientFor } from '../../writeback/crm-target.ts';
 import { queueImportForConnection } from '../../sync/sync-store.ts';
+import { queuePeopleSyncForConnection } from '../../people/people-sync-store.ts';
 import { consoleWorkspace, pageContext, redirectWithNotice, sendHtml, type ConsoleDeps } from '../console-context.ts';
 import { formOf, type FormBody } from '../console-http.ts';
 import { html } from '../html.ts';
@@ -176,8 +177,9 @@ export const connectionPages: FastifyPluginAsync<ConsoleDeps> = async (app, deps
       const problems = details.length > 0 ? details.map((d) => ({ where: d.path?.replace(/^body\./, ''), message: d.message })) : [{ message: error.message }];
       return sendHtml(reply, await render(request, workspace, problems, form), 400);
     }
-    // As through the API: a new connection brings in the CRM's open deals (docs/sync.md).
+    // As through the API: a new connection brings in the CRM's open deals (docs/sync.md) and its people.
     await queueImportForConnection(db, workspace.id, deps.now());
+    await queuePeopleSyncForConnection(db, workspace.id, deps.now());
     return redirectWithNotice(reply, wsPath(workspace.id, '/connection'), 'connection-saved');
   });
 
