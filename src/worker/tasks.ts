@@ -2,15 +2,12 @@ import { parseCronItems, type ParsedCronItem, type Task, type TaskList } from 'g
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Runtime } from '../runtime.ts';
-import { evaluateDealNow } from '../progression/evaluate-deal.ts';
+import { createEvaluationQueue } from '../progression/evaluation-queue.ts';
 import { EVALUATE_DEAL_TASK, pumpSignals } from '../signals/pump.ts';
-import { ensureFlushScheduled, FLUSH_OUTBOX_TASK, scheduleDueFlushes, scheduleFlush } from '../writeback/outbox-store.ts';
+import { FLUSH_OUTBOX_TASK, scheduleDueFlushes, scheduleFlush } from '../writeback/outbox-store.ts';
 import { flushOutbox } from '../writeback/flush-outbox.ts';
-import { createJobNudger } from './job-nudger.ts';
-import { ensureDispatchScheduled } from '../alerts/alert-jobs.ts';
 import { crmTargetFor } from '../writeback/crm-target.ts';
 import { sweepDeals } from '../progression/sweep.ts';
-import { hydrateUnseenDeal } from '../progression/hydrate-deal.ts';
 import { SYNC_SCHEDULE_CRON, SYNC_SCHEDULE_TASK, syncTasks } from '../sync/sync-tasks.ts';
 import { peopleTasks } from '../people/people-tasks.ts';
 import { alertTasks, alertCronItems } from '../alerts/alert-tasks.ts';
@@ -31,23 +28,26 @@ function task<T>(schema: z.ZodType<T>, run: (payload: T) => Promise<void>): Task
 
 export type WorkerDeps = Pick<Runtime, 'db' | 'logger' | 'metrics' | 'secretBox' | 'config'>;
 
+/**
+ * Tasks that batch their own database work: the queue runs many of them at once (their database
+ * use is bounded by the batches in flight), while every other task shares `WORKER_CONCURRENCY` slots.
+ */
+export const BATCHED_TASKS: readonly string[] = [EVALUATE_DEAL_TASK];
+
 /** Every job this service runs, by name, and the recurring ones. */
 export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronItems: ParsedCronItem[] } {
   const now = () => new Date();
-  // Follow-up jobs are asked for after an evaluation commits, coalesced per workspace.
-  const nudgeFlush = createJobNudger((ws) => ensureFlushScheduled(runtime.db, ws));
-  const nudgeDispatch = createJobNudger((ws) => ensureDispatchScheduled(runtime.db, ws));
+  // evaluate-deal jobs running at once are evaluated together, in batches (BATCHED_TASKS).
+  const evaluate = createEvaluationQueue({
+    db: runtime.db,
+    logger: runtime.logger,
+    crmFor: (ws) => crmTargetFor(runtime, ws),
+    now,
+    maxInFlight: runtime.config.workerConcurrency,
+  });
   const taskList: TaskList = {
     [EVALUATE_DEAL_TASK]: task(evaluatePayload, async (payload) => {
-      const asOf = payload.asOf ? new Date(payload.asOf) : undefined;
-      const logger = runtime.logger.child({ workspaceId: payload.workspaceId, dealId: payload.dealId });
-      const clock = asOf ? () => asOf : now;
-      await hydrateUnseenDeal({ db: runtime.db, logger, crmFor: (ws) => crmTargetFor(runtime, ws), now: clock }, payload.workspaceId, payload.dealId);
-      const summary = await evaluateDealNow({ db: runtime.db, logger, now: clock }, payload);
-      await Promise.all([
-        summary.flushWanted ? nudgeFlush(payload.workspaceId) : undefined,
-        summary.dispatchWanted ? nudgeDispatch(payload.workspaceId) : undefined,
-      ]);
+      await evaluate({ workspaceId: payload.workspaceId, dealId: payload.dealId, trigger: payload.trigger, ...(payload.asOf ? { asOf: new Date(payload.asOf) } : {}) });
     }),
 
     [FLUSH_OUTBOX_TASK]: task(flushPayload, async ({ workspaceId }) => {
