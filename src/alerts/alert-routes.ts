@@ -8,6 +8,7 @@ import { requireWorkspace } from '../workspaces/workspace-access.ts';
 import { workspaceId } from '../workspaces/workspace-routes.ts';
 import { acknowledgeAlert, getAlert, listAlerts } from './alert-store.ts';
 import { getAlertingSettings, putAlertingSettings } from './alerting-settings-store.ts';
+import { SWEEP_INTERVAL_MINUTES } from '../progression/sweep-schedule.ts';
 
 const numericId = z.string().regex(/^\d{1,18}$/, 'ids are numeric strings');
 const alertStates = ['open', 'acknowledged', 'escalated', 'resolved', 'suppressed'] as const;
@@ -55,6 +56,7 @@ const alertView = z.object({
 
 const settingsView = z.object({
   slack: z.object({ configured: z.boolean(), lastSentAt: z.string().nullable(), lastError: z.record(z.string(), z.unknown()).nullable() }),
+  sweep: z.object({ intervalMinutes: z.number(), lastSweptAt: z.string().nullable() }),
   updatedAt: z.string().nullable(),
 });
 
@@ -107,20 +109,29 @@ export const alertRoutes: FastifyPluginAsync<{ db: Database; secretBox: SecretBo
 
   api.put('/workspaces/:workspaceId/alerting', {
     schema: {
-      summary: 'Alert delivery settings: the Slack incoming-webhook URL (write-only, encrypted; omit to keep, null to remove)',
+      summary: 'Alert delivery settings: the Slack incoming-webhook URL (write-only, encrypted; omit to keep, null to remove) and the minutes between time sweeps (omit to keep)',
       security: [{ adminToken: [] }],
       params: z.object({ workspaceId }),
-      body: z.object({ slackWebhookUrl: z.url({ protocol: /^https$/, error: 'must be an https:// Slack incoming-webhook URL' }).nullable().optional() }).strict(),
+      body: z
+        .object({
+          slackWebhookUrl: z.url({ protocol: /^https$/, error: 'must be an https:// Slack incoming-webhook URL' }).nullable().optional(),
+          sweepIntervalMinutes: z
+            .int({ error: 'must be a whole number of minutes' })
+            .min(SWEEP_INTERVAL_MINUTES.min, { error: `must be at least ${SWEEP_INTERVAL_MINUTES.min} minute` })
+            .max(SWEEP_INTERVAL_MINUTES.max, { error: `must be at most ${SWEEP_INTERVAL_MINUTES.max} minutes (a day)` })
+            .optional(),
+        })
+        .strict(),
       response: { 200: settingsView },
     },
   }, async (request) => {
     const ws = request.params.workspaceId;
     await requireWorkspace(db, request, ws);
-    return putAlertingSettings(db, secretBox, ws, request.body);
+    return putAlertingSettings(db, secretBox, ws, request.body, now());
   });
 
   api.get('/workspaces/:workspaceId/alerting', {
-    schema: { summary: 'Alert delivery settings (the Slack URL only as configured or not)', security: [{ adminToken: [] }], params: z.object({ workspaceId }), response: { 200: settingsView } },
+    schema: { summary: 'Alert delivery settings (the Slack URL only as configured or not) and the time-sweep interval with the last sweep', security: [{ adminToken: [] }], params: z.object({ workspaceId }), response: { 200: settingsView } },
   }, async (request) => {
     const ws = request.params.workspaceId;
     await requireWorkspace(db, request, ws);

@@ -279,6 +279,14 @@ export interface AlertingSettingsTable {
   updated_at: UpdatedAt;
 }
 
+/** When the recurring job sweeps a workspace (migrations/0016_sweep_interval.ts). */
+export interface SweepSchedulesTable {
+  workspace_id: string;
+  interval_minutes: number;
+  last_swept_at: Date | null;
+  updated_at: Date | null;
+}
+
 export type AlertState = 'open' | 'acknowledged' | 'escalated' | 'resolved' | 'suppressed';
 
 export interface AlertsTable {
@@ -413,6 +421,7 @@ export interface DB {
   people: PeopleTable;
   people_sync_state: PeopleSyncStateTable;
   alerting_settings: AlertingSettingsTable;
+  sweep_schedules: SweepSchedulesTable;
   alerts: AlertsTable;
   alert_deliveries: AlertDeliveriesTable;
   alert_digests: AlertDigestsTable;

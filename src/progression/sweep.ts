@@ -14,7 +14,7 @@ const SWEEP_BATCH = 20_000;
  * went by — and queues their evaluation with the time trigger. One set-based statement over indexed columns; no deal is
  * loaded into JavaScript. `asOf` moves the clock (tests, backtests, catching up).
  */
-export async function sweepDeals(db: Database, options: { workspaceId?: string; asOf: Date }): Promise<{ enqueued: number }> {
+export async function sweepDeals(db: Database, options: { workspaceId?: string; asOf: Date }): Promise<{ enqueued: number; batchFull: boolean }> {
   const asOf = options.asOf.toISOString();
   const workspaceId = options.workspaceId ?? null;
   const result = await sql<{ enqueued: number }>`
@@ -69,5 +69,7 @@ export async function sweepDeals(db: Database, options: { workspaceId?: string; 
     )
     select count(*)::int as enqueued from jobs
   `.execute(db);
-  return { enqueued: result.rows[0]?.enqueued ?? 0 };
+  const enqueued = result.rows[0]?.enqueued ?? 0;
+  // A full batch may have left due deals behind; the caller decides when to come back for them.
+  return { enqueued, batchFull: enqueued >= SWEEP_BATCH };
 }

@@ -7,7 +7,7 @@ import { EVALUATE_DEAL_TASK, pumpSignals } from '../signals/pump.ts';
 import { FLUSH_OUTBOX_TASK, scheduleDueFlushes, scheduleFlush } from '../writeback/outbox-store.ts';
 import { flushOutbox } from '../writeback/flush-outbox.ts';
 import { crmTargetFor } from '../writeback/crm-target.ts';
-import { sweepDeals } from '../progression/sweep.ts';
+import { sweepDueWorkspaces } from '../progression/sweep-schedule.ts';
 import { SYNC_SCHEDULE_CRON, SYNC_SCHEDULE_TASK, syncTasks } from '../sync/sync-tasks.ts';
 import { peopleTasks } from '../people/people-tasks.ts';
 import { alertTasks, alertCronItems } from '../alerts/alert-tasks.ts';
@@ -72,8 +72,9 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
       else await scheduleNextRetry(runtime, workspaceId, flushLeaseMs(runtime.config.crmTimeoutMs));
     }),
 
+    // Every minute; each workspace is swept at its own interval (docs/alerts.md).
     sweep: async () => {
-      await sweepDeals(runtime.db, { asOf: now() });
+      await sweepDueWorkspaces({ db: runtime.db, logger: runtime.logger }, now());
     },
 
     ...alertTasks(runtime),
@@ -96,7 +97,7 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
   };
   const cronItems = parseCronItems([
     { task: 'pump-signals', match: '* * * * *', identifier: 'pump-signals', options: { backfillPeriod: 0, queueName: 'pump' } },
-    { task: 'sweep', match: '*/5 * * * *', identifier: 'sweep', options: { backfillPeriod: 0, queueName: 'sweep' } },
+    { task: 'sweep', match: '* * * * *', identifier: 'sweep', options: { backfillPeriod: 0, queueName: 'sweep' } },
     { task: 'flush-due', match: '* * * * *', identifier: 'flush-due', options: { backfillPeriod: 0 } },
     { task: SYNC_SCHEDULE_TASK, match: SYNC_SCHEDULE_CRON, identifier: SYNC_SCHEDULE_TASK, options: { backfillPeriod: 0 } },
     ...alertCronItems,
