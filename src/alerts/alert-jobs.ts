@@ -34,10 +34,14 @@ export async function ensureDispatchScheduled(db: Database, workspaceId: string)
   `.execute(db);
 }
 
+/** The job key of a Slack message's `send-slack` job (lost-slack-jobs.ts builds the same in SQL). */
+export const slackJobKey = (workspaceId: string, target: SlackTarget, id: string) => `slack:${workspaceId}:${target}:${id}`;
+export const SLACK_JOB_MAX_ATTEMPTS = 3;
+
 /** One job per Slack message; its retries are rescheduled by the sender, never by failing the job. */
 export async function scheduleSlack(db: Tx | Database, input: { workspaceId: string; target: SlackTarget; id: string; runAt?: Date }): Promise<void> {
   await sql`select graphile_worker.add_job(
     ${SEND_SLACK_TASK}, json_build_object('workspaceId', ${input.workspaceId}::text, 'target', ${input.target}::text, 'id', ${input.id}::text),
-    run_at := ${input.runAt ?? null}::timestamptz, job_key := ${`slack:${input.workspaceId}:${input.target}:${input.id}`}, max_attempts := 3
+    run_at := ${input.runAt ?? null}::timestamptz, job_key := ${slackJobKey(input.workspaceId, input.target, input.id)}, max_attempts := ${SLACK_JOB_MAX_ATTEMPTS}::int
   )`.execute(db);
 }

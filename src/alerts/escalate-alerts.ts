@@ -8,6 +8,7 @@ import { loadReportingChain, resolveRecipients } from './recipients.ts';
 import { insertRungDeliveries } from './rung-deliveries.ts';
 import { scheduleDispatch } from './alert-jobs.ts';
 import { resolveAlertsOfClosedDeals } from './open-alert.ts';
+import { requeueLostSlackJobs } from './lost-slack-jobs.ts';
 
 export interface TickDeps {
   db: Database;
@@ -30,11 +31,15 @@ interface DueAlert {
 
 /**
  * The recurring alert tick: alerts of closed deals are resolved, unacknowledged alerts whose next
- * rung is due climb the ladder (new recipients, a flag), and every workspace with deliveries that
- * came due (quiet hours ended, a rung was added) gets a dispatch. Due alerts are found by one
- * indexed query per batch; nothing scans alerts that are not due.
+ * rung is due climb the ladder (new recipients, a flag), every workspace with deliveries that
+ * came due (quiet hours ended, a rung was added) gets a dispatch, and Slack messages whose
+ * `send-slack` job was lost get it back. Due alerts are found by one indexed query per batch;
+ * nothing scans alerts that are not due.
  */
-export async function runAlertTick(deps: TickDeps, now: Date): Promise<{ resolved: number; escalated: number; dispatched: number }> {
+export async function runAlertTick(
+  deps: TickDeps,
+  now: Date,
+): Promise<{ resolved: number; escalated: number; dispatched: number; slackRequeued: number; slackDead: number }> {
   const resolved = await resolveAlertsOfClosedDeals(deps.db, now);
   let escalated = 0;
   for (;;) {
@@ -46,8 +51,10 @@ export async function runAlertTick(deps: TickDeps, now: Date): Promise<{ resolve
     select distinct workspace_id from alert_deliveries where status = 'pending' and due_at <= ${now}
   `.execute(deps.db);
   for (const { workspace_id } of due.rows) await scheduleDispatch(deps.db, workspace_id);
+  const lost = await requeueLostSlackJobs(deps.db, now);
+  if (lost.requeued > 0 || lost.dead > 0) deps.logger.warn({ requeued: lost.requeued, dead: lost.dead }, 'Slack messages had lost their send-slack job');
   if (escalated > 0 || resolved > 0) deps.logger.info({ escalated, resolved }, 'alert tick');
-  return { resolved, escalated, dispatched: due.rows.length };
+  return { resolved, escalated, dispatched: due.rows.length, slackRequeued: lost.requeued, slackDead: lost.dead };
 }
 
 async function escalateBatch(tx: Tx, now: Date): Promise<number> {
