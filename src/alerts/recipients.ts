@@ -14,14 +14,17 @@ export interface Recipient {
 
 /** The deal owner, their manager and the manager's manager, as far as the directory knows them. */
 export async function loadReportingChain(db: Database | Tx, workspaceId: string, ownerId: string | null): Promise<Map<string, Person>> {
+  return loadReportingChains(db, workspaceId, ownerId === null ? [] : [ownerId]);
+}
+
+/** The same for several owners at once: one read per level of the chain, whatever their number. */
+export async function loadReportingChains(db: Database | Tx, workspaceId: string, ownerIds: readonly string[]): Promise<Map<string, Person>> {
   const people = new Map<string, Person>();
-  let next = ownerId;
-  for (let depth = 0; depth < 3 && next !== null && !people.has(next); depth += 1) {
-    const found = await getPeople(db, workspaceId, [next]);
-    const person = found.get(next);
-    if (!person) break;
-    people.set(next, person);
-    next = person.managerId;
+  let next = [...new Set(ownerIds)];
+  for (let depth = 0; depth < 3 && next.length > 0; depth += 1) {
+    const found = await getPeople(db, workspaceId, next);
+    for (const [id, person] of found) people.set(id, person);
+    next = [...new Set([...found.values()].flatMap((p) => (p.managerId !== null && !people.has(p.managerId) ? [p.managerId] : [])))];
   }
   return people;
 }

@@ -23,6 +23,37 @@ export interface RungInput {
  * Returns when the first of them is due, or null if nothing can be delivered.
  */
 export async function insertRungDeliveries(tx: Tx, input: RungInput): Promise<{ firstDueAt: Date | null; dueNow: boolean }> {
+  const planned = planRungDeliveries(input);
+  await insertDeliveryRows(tx, planned.rows);
+  return { firstDueAt: planned.firstDueAt, dueNow: planned.dueNow };
+}
+
+export type DeliveryRow = {
+  workspace_id: string;
+  alert_id: string;
+  deal_id: string;
+  rung: number;
+  dedupe_key: string;
+  channel: AlertChannel;
+  recipient_id: string | null;
+  recipient_role: string;
+  status: 'pending' | 'waiting' | 'skipped';
+  detail: string | null;
+  due_at: Date;
+};
+
+/** Stores planned deliveries (of any number of alerts) in one statement; ones already stored are kept. */
+export async function insertDeliveryRows(tx: Tx, rows: readonly DeliveryRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx
+    .insertInto('alert_deliveries')
+    .values([...rows])
+    .onConflict((oc) => oc.columns(['workspace_id', 'dedupe_key']).doNothing())
+    .execute();
+}
+
+/** What insertRungDeliveries stores, and when the first of it is due; no I/O. */
+export function planRungDeliveries(input: RungInput): { rows: DeliveryRow[]; firstDueAt: Date | null; dueNow: boolean } {
   const nowMs = input.now.getTime();
   const dueFor = (personId: string) => new Date(quietUntil(workingPatternOf(input.people.get(personId), input.alerting), input.alerting.quietHours, nowMs));
   const rows: Array<{ channel: AlertChannel; recipient_id: string | null; recipient_role: string; status: 'pending' | 'waiting' | 'skipped'; detail: string | null; due_at: Date }> = [];
@@ -49,24 +80,21 @@ export async function insertRungDeliveries(tx: Tx, input: RungInput): Promise<{ 
       }
     }
   }
-  if (rows.length === 0) return { firstDueAt: null, dueNow: false };
-  await tx
-    .insertInto('alert_deliveries')
-    .values(
-      rows.map((row) => ({
-        workspace_id: input.workspaceId,
-        alert_id: input.alertId,
-        deal_id: input.dealId,
-        rung: input.rung,
-        dedupe_key: `${input.alertId}:${input.rung}:${row.channel}:${row.recipient_id ?? row.recipient_role}`,
-        ...row,
-      })),
-    )
-    .onConflict((oc) => oc.columns(['workspace_id', 'dedupe_key']).doNothing())
-    .execute();
+  if (rows.length === 0) return { rows: [], firstDueAt: null, dueNow: false };
   // The ladder counts from the moment someone could first see the alert.
   const pending = rows.filter((r) => r.status === 'pending');
   const timed = (pending.length > 0 ? pending : rows.filter((r) => r.status !== 'skipped')).map((r) => r.due_at.getTime());
   const first = timed.length > 0 ? Math.min(...timed) : null;
-  return { firstDueAt: first === null ? null : new Date(first), dueNow: rows.some((r) => r.status === 'pending' && r.due_at.getTime() <= nowMs) };
+  return {
+    rows: rows.map((row) => ({
+      workspace_id: input.workspaceId,
+      alert_id: input.alertId,
+      deal_id: input.dealId,
+      rung: input.rung,
+      dedupe_key: `${input.alertId}:${input.rung}:${row.channel}:${row.recipient_id ?? row.recipient_role}`,
+      ...row,
+    })),
+    firstDueAt: first === null ? null : new Date(first),
+    dueNow: rows.some((r) => r.status === 'pending' && r.due_at.getTime() <= nowMs),
+  };
 }

@@ -6,7 +6,7 @@ import type { Decision, DealState, Trigger } from '../engine/types.ts';
 import { planActions, type PlannedWrite } from '../writeback/plan-actions.ts';
 import { enqueueDecisionWrites } from '../writeback/outbox-store.ts';
 import { closeObsoleteApprovals, DEFAULT_APPROVAL_TTL_MS, openApproval } from '../writeback/approvals.ts';
-import { openAlert } from '../alerts/open-alert.ts';
+import { openAlerts, type OpenAlertInput } from '../alerts/open-alert.ts';
 import type { RoutingDirectory } from '../routing/routing-store.ts';
 import { redirectAwayOwners, routeDecisions } from '../routing/apply-routing.ts';
 import { dealKeyOf, type DealKey } from './evaluation-load.ts';
@@ -118,6 +118,7 @@ export async function storeDecisions(tx: Tx, deals: readonly EvaluatedDeal[]): P
   const idByKey = await insertDecisions(tx, planned);
   const summaries = new Map<string, EvaluationSummary>();
   const queuedWrites: Array<{ workspaceId: string; dealId: string; decisionId: string; write: PlannedWrite; shadow: boolean }> = [];
+  const alerts: OpenAlertInput[] = [];
   for (const { deal, plans } of planned) {
     const summary: EvaluationSummary = { ...nothingDecided };
     const fresh: string[] = [];
@@ -131,16 +132,19 @@ export async function storeDecisions(tx: Tx, deals: readonly EvaluatedDeal[]): P
         summary.approvals += 1;
       }
       if (decision.type === 'request_approval') fresh.push(decisionId);
-      // The alert and its first deliveries commit with the decision; the dispatcher sends them.
       if (decision.type === 'raise_alert') {
-        const opened = await openAlert(tx, { workspaceId: deal.workspaceId, dealId: deal.dealId, decisionId, decision, deal: deal.state, playbook: deal.playbook, now: deal.now });
-        if (opened?.dispatchNow) summary.dispatchWanted = true;
+        alerts.push({ workspaceId: deal.workspaceId, dealId: deal.dealId, decisionId, decision, deal: deal.state, playbook: deal.playbook, now: deal.now });
       }
     }
     if (plans.some(({ decision }) => stageDecisionTypes.has(decision.type))) await closeObsoleteApprovals(tx, deal.workspaceId, deal.dealId, fresh);
     summaries.set(dealKeyOf(deal), summary);
   }
 
+  // Alerts and their first deliveries commit with the decisions; the dispatcher sends them.
+  const opened = await openAlerts(tx, alerts);
+  alerts.forEach((alert, i) => {
+    if (opened[i]?.dispatchNow) summaries.get(dealKeyOf(alert))!.dispatchWanted = true;
+  });
   const writesPerDeal = await enqueueDecisionWrites(tx, queuedWrites);
   return deals.map((deal) => {
     const summary = summaries.get(dealKeyOf(deal));

@@ -31,7 +31,7 @@ describe('evaluating deals in batches', async () => {
   /** Signal ids (and the keys built from them) differ between workspaces: compare rows by what they say. */
   const comparable = (rows: ReadonlyArray<Record<string, unknown>>) =>
     rows
-      .map(({ key, idempotency_key, signal_ids, ...rest }) =>
+      .map(({ key: _key, idempotency_key: _idempotencyKey, signal_ids, ...rest }) =>
         JSON.stringify({ ...rest, ...(signal_ids ? { signals: (signal_ids as string[]).length } : {}) }).replace(/signals? \d+(, \d+)*/g, 'signals #'),
       )
       .sort();
