@@ -37,6 +37,13 @@ describe('resolveRecipients', () => {
     expect(out.map((r) => [r.role, r.personId])).toEqual([['owner', 'rep'], ['manager', 'mgr'], ['leadership', 'vp']]);
   });
 
+  it("sends the owner's alerts to their manager once the CRM no longer lists the owner as active", () => {
+    const gone = new Map(people);
+    gone.set('rep', { ...person('rep', 'mgr'), active: false, inactiveSince: '2026-02-01T00:00:00.000Z', inactiveReason: 'archived in HubSpot' });
+    const [owner] = resolveRecipients(['owner'], 'rep', gone, alerting, now);
+    expect(owner).toEqual({ role: 'owner', personId: 'mgr', note: 'owner rep is no longer active in the CRM (archived in HubSpot); sent to their manager' });
+  });
+
   it('never sends a hand-off team alert to leadership: the team is reached through channels', () => {
     const out = resolveRecipients(['finance', 'customer_success'], 'rep', people, alerting, now);
     expect(out.map((r) => r.personId)).toEqual([null, null]);

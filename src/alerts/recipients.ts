@@ -53,7 +53,7 @@ export function resolveRecipients(
   for (const role of roles) {
     if (role === 'owner') {
       if (ownerId === null) add({ role, personId: null, note: 'the deal has no owner' });
-      else if (away(people.get(ownerId), alerting, nowMs) && manager !== null) add({ role, personId: manager, note: `owner ${ownerId} is out of office; sent to their manager` });
+      else if (away(people.get(ownerId), alerting, nowMs) && manager !== null) add({ role, personId: manager, note: `owner ${ownerId} ${awayReason(people.get(ownerId)!)}; sent to their manager` });
       else add({ role, personId: ownerId, note: null });
     } else if (role === 'manager') {
       add(manager === null ? { role, personId: null, note: `no manager on record for owner ${ownerId ?? '(none)'}` } : { role, personId: manager, note: null });
@@ -68,7 +68,13 @@ export function resolveRecipients(
   return out;
 }
 
+/** Out of office today, or no longer active in the CRM (archived owner, deactivated user). */
+function awayReason(person: Person): string {
+  return person.active ? 'is out of office' : `is no longer active in the CRM (${person.inactiveReason ?? 'deactivated'})`;
+}
+
 function away(person: Person | undefined, alerting: AlertingSettings, nowMs: number): boolean {
+  if (person && !person.active) return true;
   if (!person || person.outOfOffice.length === 0) return false;
   const pattern = workingPatternOf(person, alerting);
   return isOutOfOffice(pattern, localMoment(nowMs, pattern.timeZone).date);

@@ -12,12 +12,14 @@ export interface Availability {
 }
 
 /**
- * Whether a person is away (out of office today, in their own time zone) or simply outside their
- * working hours at `nowMs`. Uses the people directory's patterns and the playbook's defaults.
+ * Whether a person is away (out of office today, in their own time zone, or no longer active in
+ * the CRM) or simply outside their working hours at `nowMs`. Uses the people directory's patterns
+ * and the playbook's defaults.
  */
 export function availabilityOf(person: Person | undefined, alerting: AlertingSettings | undefined, nowMs: number): Availability {
   const pattern = workingPatternOf(person, alerting ?? fallbackAlerting);
   const today = localMoment(nowMs, pattern.timeZone).date;
-  const onLeave = isOutOfOffice(pattern, today);
+  // Someone the CRM archived or deactivated is away for good: routed around like an absence.
+  const onLeave = person?.active === false || isOutOfOffice(pattern, today);
   return { onLeave, offHours: !onLeave && nextWorkingInstant(pattern, nowMs) !== nowMs };
 }
