@@ -754,6 +754,13 @@ alerting:
     perDeal: { max: 3, hours: 24 }
     perRecipient: { max: 10, hours: 24 }
   dailyCap: 200
+
+# Who decides what waits for approval (approve-mode rules, stage skips, long close-date extensions)
+# and how they hear of it. Reference: docs/playbook.md, "Approvals".
+approvals:
+  approver: manager          # the deal owner's manager (the owner when none is on record) | owner | { ownerId: "<CRM owner id>" }
+  notify: crm_task           # a high-priority CRM task on the deal for the approver | none
+  taskDueBusinessDays: 1     # the approver's working days until that task is due
 `;
 
 export function defaultPlaybookText(): string {

@@ -506,6 +506,23 @@ export const alertingSettings = z
   .strict();
 export type AlertingSettings = z.infer<typeof alertingSettings>;
 
+/**
+ * Who is asked when a decision waits for approval, and how they hear of it (docs/playbook.md,
+ * "Approvals"). A workflow `approval` action that names its own approver keeps it.
+ */
+export const approvalApprovers = ['manager', 'owner'] as const;
+export const approvalSettings = z
+  .object({
+    /** The deal owner's manager (the owner when none is on record), the owner, or one fixed CRM owner/user. */
+    approver: z.union([z.enum(approvalApprovers), z.object({ ownerId: z.string().min(1) }).strict()]).default('manager'),
+    /** `crm_task`: a high-priority CRM task on the deal for the approver; `none`: the API and console only. */
+    notify: z.enum(['crm_task', 'none']).default('crm_task'),
+    /** The approver's working days until the task is due. */
+    taskDueBusinessDays: z.number().int().min(0).default(1),
+  })
+  .strict();
+export type ApprovalSettings = z.infer<typeof approvalSettings>;
+
 export const playbookSchema = z
   .object({
     name: z.string().min(1),
@@ -518,6 +535,7 @@ export const playbookSchema = z
     rules: z.array(rule),
     policies,
     alerting: alertingSettings.optional(),
+    approvals: approvalSettings.optional(),
   })
   .strict();
 
