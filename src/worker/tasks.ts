@@ -11,6 +11,7 @@ import { sweepDueWorkspaces } from '../progression/sweep-schedule.ts';
 import { SYNC_SCHEDULE_CRON, SYNC_SCHEDULE_TASK, syncTasks } from '../sync/sync-tasks.ts';
 import { peopleTasks } from '../people/people-tasks.ts';
 import { alertTasks, alertCronItems } from '../alerts/alert-tasks.ts';
+import { approvalJobs } from '../writeback/notify-approver.ts';
 
 const evaluatePayload = z.object({
   workspaceId: z.string(),
@@ -78,6 +79,9 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
     },
 
     ...alertTasks(runtime),
+
+    // Telling an approver through a CRM task, once their approval is committed.
+    ...approvalJobs(runtime),
 
     // Initial import and reconciliation of CRM deals (docs/sync.md).
     ...syncTasks({ db: runtime.db, logger: runtime.logger, metrics: runtime.metrics, crmFor: (ws) => crmTargetFor(runtime, ws) }),

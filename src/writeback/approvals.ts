@@ -4,43 +4,75 @@ import { conflict, notFound } from '../platform/errors.ts';
 import type { Decision, DealState, RequestApprovalDecision } from '../engine/types.ts';
 import { writesForChange } from './plan-actions.ts';
 import { enqueueWrites, scheduleFlush } from './outbox-store.ts';
+import { approvalTaskKey } from './approval-task.ts';
+import { scheduleApproverNotice } from './notify-approver.ts';
 
 export const DEFAULT_APPROVAL_TTL_MS = 7 * 24 * 3600_000;
 
+/**
+ * Opens an approval for a decision (once: a repeated evaluation adds nothing) and asks for the
+ * approver to be told, which happens after the commit (see notify-approver.ts).
+ */
 export async function openApproval(tx: Tx, input: { workspaceId: string; dealId: string; decisionId: string; expiresAt: Date }): Promise<void> {
-  await tx
+  const opened = await tx
     .insertInto('approvals')
     .values({ workspace_id: input.workspaceId, deal_id: input.dealId, decision_id: input.decisionId, status: 'pending', expires_at: input.expiresAt })
     .onConflict((oc) => oc.columns(['workspace_id', 'decision_id']).doNothing())
-    .execute();
+    .returning('id')
+    .executeTakeFirst();
+  if (opened) await scheduleApproverNotice(tx, input.workspaceId, String(opened.id));
 }
 
 /** A newer stage decision (or a rep's own move) makes waiting stage approvals pointless: close them. */
 export async function closeObsoleteApprovals(tx: Tx, workspaceId: string, dealId: string, exceptDecisionIds: string[]): Promise<number> {
-  const result = await sql`
+  const closed = await sql<{ id: string }>`
     update approvals a set status = 'obsolete', decided_at = now(), decided_reason = 'a newer decision replaced it'
     from decisions d
     where a.workspace_id = ${workspaceId} and a.deal_id = ${dealId} and a.status = 'pending'
       and d.workspace_id = a.workspace_id and d.id = a.decision_id
       and d.body->'proposed'->>'type' in ('advance_stage', 'regress_stage')
       and not (a.decision_id::text = any(${exceptDecisionIds}::text[]))
+    returning a.id
   `.execute(tx);
-  return Number(result.numAffectedRows ?? 0);
+  await withdrawApproverTasks(tx, workspaceId, closed.rows.map((row) => String(row.id)));
+  return closed.rows.length;
 }
 
 export async function expireApprovals(db: Database, workspaceId: string, now: Date): Promise<void> {
-  await db
-    .updateTable('approvals')
-    .set({ status: 'expired', decided_at: now, decided_reason: 'nobody decided before it expired' })
+  await db.transaction().execute(async (tx) => {
+    const expired = await tx
+      .updateTable('approvals')
+      .set({ status: 'expired', decided_at: now, decided_reason: 'nobody decided before it expired' })
+      .where('workspace_id', '=', workspaceId)
+      .where('status', '=', 'pending')
+      .where('expires_at', '<=', now)
+      .returning('id')
+      .execute();
+    await withdrawApproverTasks(tx, workspaceId, expired.map((row) => String(row.id)));
+  });
+}
+
+/**
+ * A closed approval's task that has not gone out yet never will: the approver would be asked about
+ * something already settled. A task that was sent, is being sent or may have landed stays as it
+ * is; the CRM keeps it open until someone closes it (docs/crm.md, "Approvals").
+ */
+async function withdrawApproverTasks(tx: Tx, workspaceId: string, approvalIds: string[]): Promise<void> {
+  if (approvalIds.length === 0) return;
+  await tx
+    .updateTable('outbox')
+    .set({ status: 'superseded', updated_at: new Date() })
     .where('workspace_id', '=', workspaceId)
-    .where('status', '=', 'pending')
-    .where('expires_at', '<=', now)
+    .where('idempotency_key', 'in', approvalIds.map(approvalTaskKey))
+    .where('status', 'in', ['pending', 'failed'])
+    .where(sql<boolean>`coalesce(last_error->>'kind', '') <> 'uncertain'`)
     .execute();
 }
 
 /**
  * A person decides. Approving queues the proposed change's writes (recorded only, in shadow mode)
- * and asks for a flush, all in one transaction with the approval itself.
+ * and asks for a flush, all in one transaction with the approval itself. Either way, the task that
+ * asks the approver is withdrawn if it has not gone out yet.
  */
 export async function decideApproval(
   db: Database,
@@ -67,6 +99,7 @@ export async function decideApproval(
       .where('workspace_id', '=', input.workspaceId)
       .where('id', '=', input.approvalId)
       .execute();
+    await withdrawApproverTasks(tx, input.workspaceId, [input.approvalId]);
     if (!input.approve) return { status, writes: 0 };
 
     const decision = approval.body as unknown as RequestApprovalDecision;

@@ -7,6 +7,7 @@ import { drainQueue } from '../support/worker.ts';
 import { defaultPlaybookText } from '../../src/engine/playbook/default-playbook.ts';
 import { hubspotEvent, hubspotTestSecret, signedHubspotRequest } from '../../src/integrations/hubspot/fixtures.ts';
 import { docusignMessage, docusignTestKey, signedDocusignRequest } from '../../src/integrations/docusign/fixtures.ts';
+import { approvalTaskKey } from '../../src/writeback/approval-task.ts';
 import { createdAll, hubspotApi, hubspotToken, outboxRows, recorder, updatedAll, watchUnmatched } from './support.ts';
 
 /** The default playbook plus one rule a manager must approve: a contract sent while still in Discovery. */
@@ -48,8 +49,9 @@ function mockHubspot(stageId: string) {
     .persist()
     .get(/^\/crm\/v3\/objects\/deals\/\d+/)
     .query(true)
-    .reply(200, (uri: string) => ({
-      id: uri.split('?')[0]!.split('/').at(-1),
+    // nock 15 hands a reply function the request itself.
+    .reply(200, (request: { url: string }) => ({
+      id: new URL(request.url).pathname.split('/').at(-1),
       properties: { dealname: 'Acme platform', dealstage: stageId, pipeline: 'default', amount: '48000', hubspot_owner_id: '77' },
       associations: { contacts: { results: [] } },
       createdAt: '2026-01-01T00:00:00Z',
@@ -113,6 +115,11 @@ describe('approvals', async () => {
     return listed.json().items.find((a: any) => a.dealId === dealId);
   }
 
+  /** The writes of the approved change: the decision's outbox rows other than the approver's task. */
+  const changesOf = (ws: string, approval: { id: string; decisionId: string }) =>
+    t.db.selectFrom('outbox').selectAll().where('workspace_id', '=', ws).where('decision_id', '=', approval.decisionId)
+      .where('idempotency_key', '!=', approvalTaskKey(approval.id)).orderBy('id').execute();
+
   const decide = (ws: string, id: string, verdict: 'approve' | 'reject') =>
     api('POST', `${ws}/approvals/${id}/${verdict}`, { by: 'manager@seller.example', reason: 'checked with the rep' });
 
@@ -138,8 +145,9 @@ describe('approvals', async () => {
     const sentFor401 = await t.db.selectFrom('outbox').select(['kind', 'status']).where('workspace_id', '=', 'approve-co').where('deal_id', '=', '401').execute();
     expect(sentFor401.length).toBeGreaterThan(0);
     expect(sentFor401.every((r) => r.status === 'sent')).toBe(true);
+    // The decision's only write so far is the task asking the deal owner (no manager on record) to decide.
     const rows = await t.db.selectFrom('outbox').selectAll().where('workspace_id', '=', 'approve-co').where('decision_id', '=', approval.decisionId).execute();
-    expect(rows).toEqual([]);
+    expect(rows.map((r) => [r.kind, r.idempotency_key, (r.payload as { ownerId?: string }).ownerId])).toEqual([['task', approvalTaskKey(approval.id), '77']]);
   });
 
   it('writes nothing when the request is rejected, and a rejected request cannot be approved', async () => {
@@ -152,7 +160,7 @@ describe('approvals', async () => {
     await drainQueue(t);
 
     expect(hubspot.stagesWritten('401')).toEqual([]);
-    expect(await t.db.selectFrom('outbox').selectAll().where('workspace_id', '=', 'approve-co').where('decision_id', '=', approval.decisionId).execute()).toEqual([]);
+    expect(await changesOf('approve-co', approval)).toEqual([]);
     expect(await approvalFor('approve-co', '401', 'rejected')).toMatchObject({ decidedBy: 'manager@seller.example', decidedReason: 'checked with the rep' });
     const late = await decide('approve-co', approval.id, 'approve');
     expect(late.statusCode).toBe(409);
@@ -168,7 +176,7 @@ describe('approvals', async () => {
     const approved = await decide('approve-co', approval.id, 'approve');
     expect(approved.statusCode).toBe(200);
     expect(approved.json()).toEqual({ id: approval.id, status: 'approved', writes: 2 });
-    const queued = await t.db.selectFrom('outbox').selectAll().where('workspace_id', '=', 'approve-co').where('decision_id', '=', approval.decisionId).orderBy('id').execute();
+    const queued = await changesOf('approve-co', approval);
     expect(queued.map((r) => [r.kind, r.status])).toEqual([['deal_update', 'pending'], ['note', 'pending']]);
 
     await drainQueue(t);
@@ -178,7 +186,7 @@ describe('approvals', async () => {
     expect(stageInput.properties.pipeline).toBe('default');
     const note = hubspot.writes.notes.bodies.flatMap((b) => b.inputs).find((i: any) => i.objectWriteTraceId === queued[1]!.idempotency_key);
     expect(note.properties.hs_note_body).toContain('approve-early-contract');
-    const sent = await t.db.selectFrom('outbox').selectAll().where('workspace_id', '=', 'approve-co').where('decision_id', '=', approval.decisionId).execute();
+    const sent = await changesOf('approve-co', approval);
     expect(sent.map((r) => r.status)).toEqual(['sent', 'sent']);
 
     const twice = await decide('approve-co', approval.id, 'approve');
@@ -204,7 +212,7 @@ describe('approvals', async () => {
     expect(await approvalFor('approve-co', '403', 'expired')).toMatchObject({ id: approval.id, status: 'expired', decidedReason: expect.stringContaining('expired') });
     const again = await decide('approve-co', approval.id, 'approve');
     expect(again.statusCode).toBe(409);
-    expect(await t.db.selectFrom('outbox').selectAll().where('workspace_id', '=', 'approve-co').where('decision_id', '=', approval.decisionId).execute()).toEqual([]);
+    expect(await changesOf('approve-co', approval)).toEqual([]);
   });
 
   it('in a shadow workspace records every write as shadow and sends nothing, approved or not', async () => {
@@ -228,8 +236,9 @@ describe('approvals', async () => {
     await drainQueue(t);
     unexpected.stop();
 
-    const approvedRows = await t.db.selectFrom('outbox').selectAll().where('workspace_id', '=', 'shadow-co').where('decision_id', '=', approval.decisionId).execute();
-    expect(approvedRows.map((r) => r.status)).toEqual(['shadow', 'shadow']);
+    const approvedRows = await t.db.selectFrom('outbox').selectAll().where('workspace_id', '=', 'shadow-co').where('decision_id', '=', approval.decisionId).orderBy('id').execute();
+    // The approver's task first, then the approved change: all recorded, none sent.
+    expect(approvedRows.map((r) => [r.kind, r.status])).toEqual([['task', 'shadow'], ['deal_update', 'shadow'], ['note', 'shadow']]);
     expect(hubspot.writes.deals.bodies).toEqual([]);
     expect(hubspot.writes.tasks.bodies).toEqual([]);
     expect(hubspot.writes.notes.bodies).toEqual([]);
