@@ -5,7 +5,7 @@ import type { Playbook } from '../engine/playbook/schema.ts';
 import type { Decision, DealState, Trigger } from '../engine/types.ts';
 import { planActions, type PlannedWrite } from '../writeback/plan-actions.ts';
 import { enqueueDecisionWrites } from '../writeback/outbox-store.ts';
-import { closeObsoleteApprovals, DEFAULT_APPROVAL_TTL_MS, openApproval } from '../writeback/approvals.ts';
+import { closeObsoleteApprovalsOf, DEFAULT_APPROVAL_TTL_MS, openApprovals, type ApprovalToOpen } from '../writeback/approvals.ts';
 import { openAlerts, type OpenAlertInput } from '../alerts/open-alert.ts';
 import type { RoutingDirectory } from '../routing/routing-store.ts';
 import { redirectAwayOwners, routeDecisions } from '../routing/apply-routing.ts';
@@ -119,26 +119,32 @@ export async function storeDecisions(tx: Tx, deals: readonly EvaluatedDeal[]): P
   const summaries = new Map<string, EvaluationSummary>();
   const queuedWrites: Array<{ workspaceId: string; dealId: string; decisionId: string; write: PlannedWrite; shadow: boolean }> = [];
   const alerts: OpenAlertInput[] = [];
+  const approvals: ApprovalToOpen[] = [];
+  const freshApprovals: string[] = [];
+  const stageMoved: EvaluatedDeal[] = [];
   for (const { deal, plans } of planned) {
     const summary: EvaluationSummary = { ...nothingDecided };
-    const fresh: string[] = [];
     for (const { decision, plan } of plans) {
       const decisionId = idByKey.get(`${deal.workspaceId}:${decision.key}`);
       if (!decisionId) continue;
       summary.decisions += 1;
       for (const write of plan.writes) queuedWrites.push({ workspaceId: deal.workspaceId, dealId: deal.dealId, decisionId, write, shadow: deal.shadow });
       if (plan.needsApproval) {
-        await openApproval(tx, { workspaceId: deal.workspaceId, dealId: deal.dealId, decisionId, expiresAt: new Date(deal.now.getTime() + DEFAULT_APPROVAL_TTL_MS) });
+        approvals.push({ workspaceId: deal.workspaceId, dealId: deal.dealId, decisionId, expiresAt: new Date(deal.now.getTime() + DEFAULT_APPROVAL_TTL_MS) });
         summary.approvals += 1;
       }
-      if (decision.type === 'request_approval') fresh.push(decisionId);
+      if (decision.type === 'request_approval') freshApprovals.push(decisionId);
       if (decision.type === 'raise_alert') {
         alerts.push({ workspaceId: deal.workspaceId, dealId: deal.dealId, decisionId, decision, deal: deal.state, playbook: deal.playbook, now: deal.now });
       }
     }
-    if (plans.some(({ decision }) => stageDecisionTypes.has(decision.type))) await closeObsoleteApprovals(tx, deal.workspaceId, deal.dealId, fresh);
+    if (plans.some(({ decision }) => stageDecisionTypes.has(decision.type))) stageMoved.push(deal);
     summaries.set(dealKeyOf(deal), summary);
   }
+
+  await openApprovals(tx, approvals);
+  // A stage decision makes the deal's older stage approvals pointless; the ones just opened stay.
+  await closeObsoleteApprovalsOf(tx, stageMoved, freshApprovals);
 
   // Alerts and their first deliveries commit with the decisions; the dispatcher sends them.
   const opened = await openAlerts(tx, alerts);

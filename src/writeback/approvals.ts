@@ -5,36 +5,51 @@ import type { Decision, DealState, RequestApprovalDecision } from '../engine/typ
 import { writesForChange } from './plan-actions.ts';
 import { enqueueWrites, scheduleFlush } from './outbox-store.ts';
 import { approvalTaskKey } from './approval-task.ts';
-import { scheduleApproverNotice } from './notify-approver.ts';
+import { scheduleApproverNotices } from './notify-approver.ts';
 
 export const DEFAULT_APPROVAL_TTL_MS = 7 * 24 * 3600_000;
 
-/**
- * Opens an approval for a decision (once: a repeated evaluation adds nothing) and asks for the
- * approver to be told, which happens after the commit (see notify-approver.ts).
- */
-export async function openApproval(tx: Tx, input: { workspaceId: string; dealId: string; decisionId: string; expiresAt: Date }): Promise<void> {
-  const opened = await tx
-    .insertInto('approvals')
-    .values({ workspace_id: input.workspaceId, deal_id: input.dealId, decision_id: input.decisionId, status: 'pending', expires_at: input.expiresAt })
-    .onConflict((oc) => oc.columns(['workspace_id', 'decision_id']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (opened) await scheduleApproverNotice(tx, input.workspaceId, String(opened.id));
+export interface ApprovalToOpen {
+  workspaceId: string;
+  dealId: string;
+  decisionId: string;
+  expiresAt: Date;
 }
 
-/** A newer stage decision (or a rep's own move) makes waiting stage approvals pointless: close them. */
-export async function closeObsoleteApprovals(tx: Tx, workspaceId: string, dealId: string, exceptDecisionIds: string[]): Promise<number> {
-  const closed = await sql<{ id: string }>`
+/**
+ * Opens approvals for decisions (once: a repeated evaluation adds nothing) and asks for their
+ * approvers to be told, which happens after the commit (see notify-approver.ts). One insert and
+ * one statement for the notices, however many (a batch of evaluations).
+ */
+export async function openApprovals(tx: Tx, approvals: readonly ApprovalToOpen[]): Promise<void> {
+  if (approvals.length === 0) return;
+  const opened = await tx
+    .insertInto('approvals')
+    .values(approvals.map((a) => ({ workspace_id: a.workspaceId, deal_id: a.dealId, decision_id: a.decisionId, status: 'pending', expires_at: a.expiresAt })))
+    .onConflict((oc) => oc.columns(['workspace_id', 'decision_id']).doNothing())
+    .returning(['workspace_id', 'id'])
+    .execute();
+  await scheduleApproverNotices(tx, opened.map((row) => ({ workspaceId: row.workspace_id, approvalId: String(row.id) })));
+}
+
+/**
+ * A newer stage decision (or a rep's own move) makes waiting stage approvals of those deals
+ * pointless: close them. `exceptDecisionIds` are the approvals just opened, which stay.
+ */
+export async function closeObsoleteApprovalsOf(tx: Tx, deals: ReadonlyArray<{ workspaceId: string; dealId: string }>, exceptDecisionIds: string[]): Promise<number> {
+  if (deals.length === 0) return 0;
+  const closed = await sql<{ workspace_id: string; id: string }>`
     update approvals a set status = 'obsolete', decided_at = now(), decided_reason = 'a newer decision replaced it'
-    from decisions d
-    where a.workspace_id = ${workspaceId} and a.deal_id = ${dealId} and a.status = 'pending'
+    from decisions d, unnest(${deals.map((k) => k.workspaceId)}::text[], ${deals.map((k) => k.dealId)}::text[]) as k(workspace_id, deal_id)
+    where a.workspace_id = k.workspace_id and a.deal_id = k.deal_id and a.status = 'pending'
       and d.workspace_id = a.workspace_id and d.id = a.decision_id
       and d.body->'proposed'->>'type' in ('advance_stage', 'regress_stage')
       and not (a.decision_id::text = any(${exceptDecisionIds}::text[]))
-    returning a.id
+    returning a.workspace_id, a.id
   `.execute(tx);
-  await withdrawApproverTasks(tx, workspaceId, closed.rows.map((row) => String(row.id)));
+  for (const workspaceId of new Set(closed.rows.map((row) => row.workspace_id))) {
+    await withdrawApproverTasks(tx, workspaceId, closed.rows.filter((row) => row.workspace_id === workspaceId).map((row) => String(row.id)));
+  }
   return closed.rows.length;
 }
 

@@ -21,11 +21,15 @@ export const NOTIFY_APPROVER_TASK = 'notify-approver';
  * which the task links to; one job per approval, so the evaluation's transaction shares no row
  * with any other.
  */
-export async function scheduleApproverNotice(tx: Tx, workspaceId: string, approvalId: string): Promise<void> {
-  await sql`select graphile_worker.add_job(
-    ${NOTIFY_APPROVER_TASK}, json_build_object('workspaceId', ${workspaceId}::text, 'approvalId', ${approvalId}::text),
-    job_key := ${`approver:${workspaceId}:${approvalId}`}, max_attempts := 10
-  )`.execute(tx);
+export async function scheduleApproverNotices(tx: Tx, approvals: ReadonlyArray<{ workspaceId: string; approvalId: string }>): Promise<void> {
+  if (approvals.length === 0) return;
+  await sql`
+    select graphile_worker.add_jobs(array(
+      select row(${NOTIFY_APPROVER_TASK}::text, json_build_object('workspaceId', a.workspace_id, 'approvalId', a.approval_id), null, null, 10,
+                 'approver:' || a.workspace_id || ':' || a.approval_id, null, null)::graphile_worker.job_spec
+      from unnest(${approvals.map((a) => a.workspaceId)}::text[], ${approvals.map((a) => a.approvalId)}::text[]) as a(workspace_id, approval_id)
+    ))
+  `.execute(tx);
 }
 
 export type ApproverNotice =
