@@ -11,6 +11,14 @@ import type { Database } from '../../src/platform/db.ts';
 /** The outbox flush is the nudged job these tests watch. */
 const createFlushNudger = (db: Database) => createJobNudger((ws) => ensureFlushScheduled(db, ws));
 
+async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i += 1) {
+    if (await condition()) return;
+    await sleep(20);
+  }
+  throw new Error('condition not met within 10 s');
+}
+
 describe('asking for follow-up jobs after evaluations commit', async () => {
   const t = await createTestDatabase();
   const flushJobs = (workspaceId: string) =>
@@ -48,21 +56,27 @@ describe('asking for follow-up jobs after evaluations commit', async () => {
       await sql`lock table graphile_worker._private_jobs in access exclusive mode`.execute(tx);
       await released;
     });
-    await sleep(50);
-    const running = nudge('ws-c');
-    await sleep(50);
-    const burst = Array.from({ length: 20 }, () => nudge('ws-c'));
-    expect(new Set([running, ...burst]).size).toBe(2);
-    let settled = 0;
-    for (const p of [running, ...burst]) void p.then(() => (settled += 1));
-    await sleep(50);
-    expect(settled).toBe(0);
-    release();
-    await holding;
-    await Promise.all([running, ...burst]);
-    expect(settled).toBe(21);
-    expect(await flushJobs('ws-c')).toHaveLength(1);
-    await blocker.destroy();
+    try {
+      await waitFor(async () => (await sql<{ n: number }>`select count(*)::int as n from pg_locks where relation = 'graphile_worker._private_jobs'::regclass and mode = 'AccessExclusiveLock' and granted`.execute(t.db)).rows[0]!.n === 1);
+      const running = nudge('ws-c');
+      // The first check is now waiting for the lock in Postgres.
+      await waitFor(async () => (await sql<{ n: number }>`select count(*)::int as n from pg_locks where relation = 'graphile_worker._private_jobs'::regclass and not granted`.execute(t.db)).rows[0]!.n >= 1);
+      const burst = Array.from({ length: 20 }, () => nudge('ws-c'));
+      expect(new Set([running, ...burst]).size).toBe(2);
+      let settled = 0;
+      for (const p of [running, ...burst]) void p.then(() => (settled += 1));
+      await sleep(50);
+      expect(settled).toBe(0);
+      release();
+      await holding;
+      await Promise.all([running, ...burst]);
+      expect(settled).toBe(21);
+      expect(await flushJobs('ws-c')).toHaveLength(1);
+    } finally {
+      release();
+      await holding.catch(() => undefined);
+      await blocker.destroy();
+    }
   });
 
   it('keeps workspaces apart and passes a failed check on to everyone waiting for it', async () => {
