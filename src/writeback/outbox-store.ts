@@ -85,18 +85,27 @@ export async function scheduleFlush(tx: Tx | Database, workspaceId: string, runA
 }
 
 /**
- * Asks for a flush unless one is already waiting to run. It reads before it writes, so callers
- * that find a flush waiting never touch (and never queue on) the flush job's row. A flush that
- * started meanwhile re-checks for due rows when it ends, and the periodic outbox check catches
- * anything left. Call it after the writes are committed (see worker/job-nudger.ts).
+ * Asks for a flush now unless one is already waiting to run soon. It reads before it writes, so
+ * callers that find a flush waiting never touch (and never queue on) the flush job's row. A flush
+ * booked further out (a failed row's backoff, a long rate-limit pause) is brought forward: new
+ * writes should not wait out an older row's retry, and a flush that finds the limiter closed books
+ * itself again. Pauses within a rate-limit window are left alone. A flush that started meanwhile
+ * re-checks for due rows when it ends, and the periodic outbox check catches anything left. Call it
+ * after the writes are committed (see worker/job-nudger.ts).
  */
 export async function ensureFlushScheduled(db: Database | Tx, workspaceId: string): Promise<void> {
   await sql`
     select graphile_worker.add_job(${FLUSH_OUTBOX_TASK}, json_build_object('workspaceId', ${workspaceId}::text),
                                    job_key := ${flushJobKey(workspaceId)}, max_attempts := 10, queue_name := ${flushQueueName(workspaceId)})
-    where not exists (select 1 from graphile_worker.jobs where key = ${flushJobKey(workspaceId)} and locked_at is null)
+    where not exists (
+      select 1 from graphile_worker.jobs
+      where key = ${flushJobKey(workspaceId)} and locked_at is null and run_at <= now() + make_interval(secs => ${SOON_MS / 1000})
+    )
   `.execute(db);
 }
+
+/** A waiting flush due within this long is soon enough for new writes (a HubSpot window is 10 s). */
+const SOON_MS = 30_000;
 
 /** Workspaces with writes due and no flush waiting: the periodic safety net after crashes and races. */
 export async function scheduleDueFlushes(db: Database): Promise<number> {

@@ -36,6 +36,21 @@ describe('asking for follow-up jobs after evaluations commit', async () => {
     expect(await flushJobs('ws-a')).toEqual([first]);
   });
 
+  it('brings forward a flush booked for a later retry, and leaves one due within seconds alone', async () => {
+    const nudge = createFlushNudger(t.db);
+    await nudge('ws-f');
+    await sql`update graphile_worker._private_jobs set run_at = now() + interval '10 seconds' where key = ${flushJobKey('ws-f')}`.execute(t.db);
+    await nudge('ws-f');
+    const [soon] = await flushJobs('ws-f');
+    expect(soon!.run_at.getTime()).toBeGreaterThan(Date.now() + 5_000);
+
+    await sql`update graphile_worker._private_jobs set run_at = now() + interval '10 minutes' where key = ${flushJobKey('ws-f')}`.execute(t.db);
+    await nudge('ws-f');
+    const jobs = await flushJobs('ws-f');
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.run_at.getTime()).toBeLessThan(Date.now() + 5_000);
+  });
+
   it('queues another flush when the waiting one has already started (it may have claimed its rows before our commit)', async () => {
     const nudge = createFlushNudger(t.db);
     await nudge('ws-b');
