@@ -16,7 +16,7 @@ import { resealSecrets } from './cli/rotate-keys.ts';
 import { progressBar } from './cli/progress-bar.ts';
 import { syncCommand } from './sync/sync-command.ts';
 import { runBacktest } from './progression/backtest.ts';
-import { sweepDeals } from './progression/sweep.ts';
+import { sweepDeals, sweepEveryWorkspace } from './progression/sweep.ts';
 import { currentPlaybook, validatePlaybookText } from './progression/playbook-store.ts';
 import { compilePlaybook } from './engine/playbook/compile.ts';
 import { readFile } from 'node:fs/promises';
@@ -87,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       return withRuntime(config, logger, async ({ db }) => {
-        const { enqueued } = await sweepDeals(db, { ...(values.workspace ? { workspaceId: values.workspace } : {}), asOf });
+        const enqueued = values.workspace ? (await sweepDeals(db, { workspaceId: values.workspace, asOf })).enqueued : await sweepEveryWorkspace(db, asOf);
         process.stderr.write(`Queued ${enqueued} deal evaluation(s) as of ${asOf.toISOString()}; a running worker carries them out.\n`);
         return 0;
       });

@@ -73,3 +73,20 @@ export async function sweepDeals(db: Database, options: { workspaceId?: string; 
   // A full batch may have left due deals behind; the caller decides when to come back for them.
   return { enqueued, batchFull: enqueued >= SWEEP_BATCH };
 }
+
+/**
+ * Sweeps every workspace, one statement per workspace and batch (as the recurring job does),
+ * until nothing is due: each statement then only probes its own workspace's stall thresholds.
+ */
+export async function sweepEveryWorkspace(db: Database, asOf: Date): Promise<number> {
+  const workspaces = await db.selectFrom('workspaces').select('id').orderBy('id').execute();
+  let enqueued = 0;
+  for (const { id } of workspaces) {
+    for (;;) {
+      const result = await sweepDeals(db, { workspaceId: id, asOf });
+      enqueued += result.enqueued;
+      if (!result.batchFull) break;
+    }
+  }
+  return enqueued;
+}
