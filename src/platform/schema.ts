@@ -149,7 +149,7 @@ export interface OutboxTable {
   id: BigId;
   deal_id: string;
   decision_id: string | null;
-  kind: 'deal_update' | 'task' | 'note';
+  kind: 'deal_update' | 'task' | 'note' | 'complete_task';
   idempotency_key: string;
   payload: Json<Record<string, unknown>>;
   status: OutboxStatus;

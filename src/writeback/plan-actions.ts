@@ -6,7 +6,20 @@ import type { DealFieldUpdate, NewNote, NewTask, TaskPriority } from '../crm/typ
 export type PlannedWrite =
   | { kind: 'deal_update'; idempotencyKey: string; payload: { fields: DealFieldUpdate } }
   | { kind: 'task'; idempotencyKey: string; payload: Omit<NewTask, 'key' | 'dealId'> }
-  | { kind: 'note'; idempotencyKey: string; payload: Omit<NewNote, 'key' | 'dealId'> };
+  | { kind: 'note'; idempotencyKey: string; payload: Omit<NewNote, 'key' | 'dealId'> }
+  | { kind: 'complete_task'; idempotencyKey: string; payload: CompleteTaskPayload };
+
+/**
+ * Completes a task another outbox row created (the approver's task, once its approval closed). The
+ * task's CRM id is looked up from that row when the flush sends this, since it may not have one yet.
+ */
+export interface CompleteTaskPayload {
+  /** The idempotency key of the task's own outbox row. */
+  taskKey: string;
+  approvalId: string;
+  /** How the approval closed: approved, rejected, expired or obsolete. */
+  approvalStatus: string;
+}
 
 export interface ActionPlan {
   writes: PlannedWrite[];

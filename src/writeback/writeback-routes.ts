@@ -15,7 +15,7 @@ const outboxItem = z.object({
   id: z.string(),
   dealId: z.string(),
   decisionId: z.string().nullable(),
-  kind: z.enum(['deal_update', 'task', 'note']),
+  kind: z.enum(['deal_update', 'task', 'note', 'complete_task']),
   status: z.enum(outboxStatuses),
   idempotencyKey: z.string(),
   payload: z.record(z.string(), z.unknown()),
