@@ -28,6 +28,24 @@ export function assertBatch(
   }
 }
 
+/** The same checks for a batch of task completions, which name tasks rather than deals. */
+export function assertCompletionBatch(items: ReadonlyArray<{ key: string; crmTaskId: string }>, options: { maxBatchSize: number }): void {
+  if (items.length > options.maxBatchSize) {
+    throw new TypeError(`A batch holds at most ${options.maxBatchSize} records; got ${items.length}`);
+  }
+  const keys = new Set<string>();
+  const tasks = new Set<string>();
+  for (const item of items) {
+    assertValidKey(item.key);
+    if (keys.has(item.key)) throw new TypeError(`Idempotency key ${item.key} appears twice in one batch`);
+    keys.add(item.key);
+    if (item.crmTaskId.length === 0) throw new TypeError(`Completion ${item.key} has an empty task id`);
+    // Each closed approval completes its own task, so a task named twice is a caller bug.
+    if (tasks.has(item.crmTaskId)) throw new TypeError(`Task ${item.crmTaskId} is completed twice in one batch`);
+    tasks.add(item.crmTaskId);
+  }
+}
+
 /** The per-item result for a record the CRM's answer did not account for. */
 export function unaccountedItem(provider: CrmProvider, key: string): BatchItemResult {
   return {

@@ -50,6 +50,12 @@ export interface NewNote {
   timestamp: string;
 }
 
+/** A task Momentum created, to be marked completed: the completion's own key and the task's CRM id. */
+export interface TaskCompletion {
+  key: string;
+  crmTaskId: string;
+}
+
 /** A task Momentum may have created: its key and the deal it was attached to. */
 export interface TaskRef {
   key: string;
@@ -238,6 +244,11 @@ export interface CrmClient {
    * found. Takes the deal id too because Salesforce can only narrow the search by deal.
    */
   findTasksByKeys(refs: TaskRef[]): Promise<Map<string, string>>;
+  /**
+   * Marks tasks completed, by their CRM ids; results come back under each completion's key. Setting
+   * a status the task already has changes nothing, so resending after an unknown outcome is safe.
+   */
+  completeTasks(completions: TaskCompletion[]): Promise<BatchResult>;
   /** null when the deal does not exist (or is not visible to the connection). */
   readDeal(dealId: string): Promise<CrmDealSnapshot | null>;
   listPipelines(): Promise<CrmPipeline[]>;

@@ -1,5 +1,5 @@
 import type { ManagedAccessToken } from '../../crm/access-token.ts';
-import { assertBatch } from '../../crm/batch-input.ts';
+import { assertBatch, assertCompletionBatch } from '../../crm/batch-input.ts';
 import { defaultHubspotApiBaseUrl, type HubspotConnectionConfig } from '../../crm/connection-config.ts';
 import { isCrmError } from '../../crm/errors.ts';
 import type {
@@ -13,6 +13,7 @@ import type {
   DealUpdate,
   NewNote,
   NewTask,
+  TaskCompletion,
   TaskRef,
   CrmDealPage,
   ModifiedDealsQuery,
@@ -115,6 +116,23 @@ export class HubspotCrmClient implements CrmClient {
       for (const [key, id] of hits) found.set(key, id);
     }
     return found;
+  }
+
+  /** One batch update setting `hs_task_status`; a task HubSpot no longer has comes back as OBJECT_NOT_FOUND. */
+  async completeTasks(completions: TaskCompletion[]): Promise<BatchResult> {
+    assertCompletionBatch(completions, { maxBatchSize: this.maxBatchSize });
+    if (completions.length === 0) return { items: [] };
+    const inputs = completions.map((completion) => ({
+      id: completion.crmTaskId,
+      objectWriteTraceId: completion.key,
+      properties: { hs_task_status: 'COMPLETED' },
+    }));
+    const response = await this.http.send({ method: 'POST', path: '/crm/v3/objects/tasks/batch/update', body: { inputs }, write: true });
+    const items = mapHubspotBatchResults(
+      inputs.map((input) => ({ key: input.objectWriteTraceId, recordId: input.id })),
+      expectObject(response.body, 'a task batch update', true),
+    );
+    return withRateLimit(items, response.rateLimit);
   }
 
   async readDeal(dealId: string): Promise<CrmDealSnapshot | null> {

@@ -1,5 +1,5 @@
 import type { ManagedAccessToken } from '../../crm/access-token.ts';
-import { assertBatch } from '../../crm/batch-input.ts';
+import { assertBatch, assertCompletionBatch } from '../../crm/batch-input.ts';
 import { defaultSalesforceApiVersion, type SalesforceConnectionConfig } from '../../crm/connection-config.ts';
 import { isCrmError } from '../../crm/errors.ts';
 import { assertValidKey, markerKeysIn } from '../../crm/task-marker.ts';
@@ -13,6 +13,7 @@ import type {
   DealUpdate,
   NewNote,
   NewTask,
+  TaskCompletion,
   TaskRef,
   CrmDealPage,
   ModifiedDealsQuery,
@@ -25,7 +26,7 @@ import type {
 import { SalesforceApi } from './crm-api.ts';
 import { createSalesforceAccessToken, type SalesforceAuthDeps } from './crm-auth.ts';
 import { assertSalesforceId, isSalesforceId, sameSalesforceId } from './crm-ids.ts';
-import { mapSaveResults, noteRecord, opportunityRecord, taskRecord, type SObjectRecord } from './crm-records.ts';
+import { completedTaskRecord, mapSaveResults, noteRecord, opportunityRecord, taskRecord, type SObjectRecord } from './crm-records.ts';
 import { opportunitySoql, opportunityStagesSoql, salesforceDealSnapshot, salesforcePipeline } from './crm-reads.ts';
 import { asQueryPage, queryPath, soqlList } from './crm-soql.ts';
 import { listSalesforceModifiedDeals, listSalesforceOpenDeals, listSalesforceRemovedDeals } from './crm-sync.ts';
@@ -91,6 +92,20 @@ export class SalesforceCrmClient implements CrmClient {
       return new Map(rows.flatMap((row) => (typeof row[field] === 'string' ? [[row[field] as string, String(row.Id)] as const] : [])));
     }
     return this.findTasksByMarker(refs);
+  }
+
+  /** One sObject Collections update setting `Status`; a task deleted meanwhile fails alone (allOrNone false). */
+  async completeTasks(completions: TaskCompletion[]): Promise<BatchResult> {
+    assertCompletionBatch(completions, { maxBatchSize: this.maxBatchSize });
+    if (completions.length === 0) return { items: [] };
+    const response = await this.api.send({
+      method: 'PATCH',
+      path: '/composite/sobjects',
+      body: { allOrNone: false, records: completions.map((completion) => completedTaskRecord(completion.crmTaskId)) },
+      write: true,
+    });
+    const items = mapSaveResults(completions.map((c) => ({ key: c.key, recordId: c.crmTaskId })), response.body);
+    return withRateLimit(items, response.rateLimit);
   }
 
   async readDeal(dealId: string): Promise<CrmDealSnapshot | null> {

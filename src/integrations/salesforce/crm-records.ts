@@ -73,6 +73,14 @@ export function noteRecord(note: NewNote, options: TaskRecordOptions): SObjectRe
   return record;
 }
 
+/**
+ * An existing Task, completed. `Completed` is the closed value of the standard Task status
+ * picklist; an org that renamed it refuses the record with the CRM's own message.
+ */
+export function completedTaskRecord(crmTaskId: string): SObjectRecord {
+  return { attributes: { type: 'Task' }, id: assertSalesforceId(crmTaskId), Status: 'Completed' };
+}
+
 /** `YYYY-MM-DD` from a date or date-time (Salesforce dates carry no time). */
 function calendarDate(value: string): string {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
