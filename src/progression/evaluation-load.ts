@@ -55,7 +55,10 @@ export async function lockDeals(tx: Tx, deals: readonly DealKey[], workspaces: M
   if (unseen.length === 0) return states;
 
   const providers = await providersOf(tx, unseen, workspaces);
-  const rows = unseen.map((d) => {
+  // Inserted in key order too: two batches creating the same new deals then wait for each other
+  // on the first one they share instead of each holding one the other needs.
+  const byKey = (a: DealKey, b: DealKey) => (a.workspaceId === b.workspaceId ? compare(a.dealId, b.dealId) : compare(a.workspaceId, b.workspaceId));
+  const rows = [...unseen].sort(byKey).map((d) => {
     const provider = providers.get(dealKeyOf(d))!;
     return { workspace_id: d.workspaceId, deal_id: d.dealId, provider, state: json(initialDealState(d.dealId, provider)) };
   });
@@ -63,6 +66,9 @@ export async function lockDeals(tx: Tx, deals: readonly DealKey[], workspaces: M
   for (const row of await lock(unseen)) states.set(dealKeyOf({ workspaceId: row.workspace_id, dealId: row.deal_id }), row.state);
   return states;
 }
+
+/** Plain code-unit order: any order every process shares will do. */
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The CRM a deal lives in (see providersOf). */
 export async function providerFor(tx: Tx, workspaceId: string, dealId: string): Promise<Provider> {
