@@ -144,7 +144,8 @@ export async function storeDecisions(tx: Tx, deals: readonly EvaluatedDeal[]): P
 
   await openApprovals(tx, approvals);
   // A stage decision makes the deal's older stage approvals pointless; the ones just opened stay.
-  await closeObsoleteApprovalsOf(tx, stageMoved, freshApprovals);
+  // Closing them may queue completions of their approvers' tasks: CRM writes like any other.
+  const completions = await closeObsoleteApprovalsOf(tx, stageMoved, freshApprovals);
 
   // Alerts and their first deliveries commit with the decisions; the dispatcher sends them.
   const opened = await openAlerts(tx, alerts);
@@ -155,7 +156,7 @@ export async function storeDecisions(tx: Tx, deals: readonly EvaluatedDeal[]): P
   return deals.map((deal) => {
     const summary = summaries.get(dealKeyOf(deal));
     if (!summary) return nothingDecided;
-    const writes = writesPerDeal.get(dealKeyOf(deal)) ?? 0;
+    const writes = (writesPerDeal.get(dealKeyOf(deal)) ?? 0) + (completions.get(dealKeyOf(deal)) ?? 0);
     return { ...summary, writes, flushWanted: writes > 0 && !deal.shadow };
   });
 }

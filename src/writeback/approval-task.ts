@@ -6,6 +6,14 @@ export function approvalTaskKey(approvalId: string): string {
   return outboxKey(`approval:${approvalId}`, 'approver_task');
 }
 
+/**
+ * The row that completes that task in the CRM once the approval closes: one per approval, so
+ * closing it twice queues nothing new. Never searched for in a CRM, so it may carry punctuation.
+ */
+export function approvalTaskCompletionKey(approvalId: string): string {
+  return `${approvalTaskKey(approvalId)}:complete`;
+}
+
 export interface ApprovalTaskFacts {
   workspaceId: string;
   approvalId: string;

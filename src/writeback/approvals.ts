@@ -3,8 +3,8 @@ import type { Database, Tx } from '../platform/db.ts';
 import { conflict, notFound } from '../platform/errors.ts';
 import type { Decision, DealState, RequestApprovalDecision } from '../engine/types.ts';
 import { writesForChange } from './plan-actions.ts';
-import { enqueueWrites, scheduleFlush } from './outbox-store.ts';
-import { approvalTaskKey } from './approval-task.ts';
+import { enqueueWrites, ensureFlushScheduled, scheduleFlush } from './outbox-store.ts';
+import { closeApproverTasks } from './close-approver-tasks.ts';
 import { scheduleApproverNotices } from './notify-approver.ts';
 
 export const DEFAULT_APPROVAL_TTL_MS = 7 * 24 * 3600_000;
@@ -34,10 +34,16 @@ export async function openApprovals(tx: Tx, approvals: readonly ApprovalToOpen[]
 
 /**
  * A newer stage decision (or a rep's own move) makes waiting stage approvals of those deals
- * pointless: close them. `exceptDecisionIds` are the approvals just opened, which stay.
+ * pointless: close them. `exceptDecisionIds` are the approvals just opened, which stay. Returns the
+ * CRM writes this queued (completions of approver tasks already sent) per `workspaceId:dealId`, for
+ * the evaluation's summary: the caller asks for a flush after its commit.
  */
-export async function closeObsoleteApprovalsOf(tx: Tx, deals: ReadonlyArray<{ workspaceId: string; dealId: string }>, exceptDecisionIds: string[]): Promise<number> {
-  if (deals.length === 0) return 0;
+export async function closeObsoleteApprovalsOf(
+  tx: Tx,
+  deals: ReadonlyArray<{ workspaceId: string; dealId: string }>,
+  exceptDecisionIds: string[],
+): Promise<Map<string, number>> {
+  if (deals.length === 0) return new Map();
   const closed = await sql<{ workspace_id: string; id: string }>`
     update approvals a set status = 'obsolete', decided_at = now(), decided_reason = 'a newer decision replaced it'
     from decisions d, unnest(${deals.map((k) => k.workspaceId)}::text[], ${deals.map((k) => k.dealId)}::text[]) as k(workspace_id, deal_id)
@@ -47,14 +53,13 @@ export async function closeObsoleteApprovalsOf(tx: Tx, deals: ReadonlyArray<{ wo
       and not (a.decision_id::text = any(${exceptDecisionIds}::text[]))
     returning a.workspace_id, a.id
   `.execute(tx);
-  for (const workspaceId of new Set(closed.rows.map((row) => row.workspace_id))) {
-    await withdrawApproverTasks(tx, workspaceId, closed.rows.filter((row) => row.workspace_id === workspaceId).map((row) => String(row.id)));
-  }
-  return closed.rows.length;
+  const tasks = await closeApproverTasks(tx, closed.rows.map((row) => ({ workspaceId: row.workspace_id, approvalId: String(row.id), status: 'obsolete' as const })));
+  return tasks.completionsPerDeal;
 }
 
+/** Closes a workspace's approvals past their expiry; a completion queued for a sent task is flushed after the commit. */
 export async function expireApprovals(db: Database, workspaceId: string, now: Date): Promise<void> {
-  await db.transaction().execute(async (tx) => {
+  const tasks = await db.transaction().execute(async (tx) => {
     const expired = await tx
       .updateTable('approvals')
       .set({ status: 'expired', decided_at: now, decided_reason: 'nobody decided before it expired' })
@@ -63,31 +68,15 @@ export async function expireApprovals(db: Database, workspaceId: string, now: Da
       .where('expires_at', '<=', now)
       .returning('id')
       .execute();
-    await withdrawApproverTasks(tx, workspaceId, expired.map((row) => String(row.id)));
+    return closeApproverTasks(tx, expired.map((row) => ({ workspaceId, approvalId: String(row.id), status: 'expired' as const })));
   });
-}
-
-/**
- * A closed approval's task that has not gone out yet never will: the approver would be asked about
- * something already settled. A task that was sent, is being sent or may have landed stays as it
- * is; the CRM keeps it open until someone closes it (docs/crm.md, "Approvals").
- */
-async function withdrawApproverTasks(tx: Tx, workspaceId: string, approvalIds: string[]): Promise<void> {
-  if (approvalIds.length === 0) return;
-  await tx
-    .updateTable('outbox')
-    .set({ status: 'superseded', updated_at: new Date() })
-    .where('workspace_id', '=', workspaceId)
-    .where('idempotency_key', 'in', approvalIds.map(approvalTaskKey))
-    .where('status', 'in', ['pending', 'failed'])
-    .where(sql<boolean>`coalesce(last_error->>'kind', '') <> 'uncertain'`)
-    .execute();
+  if (tasks.flushWorkspaces.size > 0) await ensureFlushScheduled(db, workspaceId);
 }
 
 /**
  * A person decides. Approving queues the proposed change's writes (recorded only, in shadow mode)
  * and asks for a flush, all in one transaction with the approval itself. Either way, the task that
- * asks the approver is withdrawn if it has not gone out yet.
+ * asks the approver is withdrawn if it has not gone out yet, or completed in the CRM if it has.
  */
 export async function decideApproval(
   db: Database,
@@ -114,15 +103,19 @@ export async function decideApproval(
       .where('workspace_id', '=', input.workspaceId)
       .where('id', '=', input.approvalId)
       .execute();
-    await withdrawApproverTasks(tx, input.workspaceId, [input.approvalId]);
-    if (!input.approve) return { status, writes: 0 };
+    const tasks = await closeApproverTasks(tx, [{ workspaceId: input.workspaceId, approvalId: input.approvalId, status }]);
+    const completing = tasks.flushWorkspaces.size > 0;
+    if (!input.approve) {
+      if (completing) await scheduleFlush(tx, input.workspaceId);
+      return { status, writes: 0 };
+    }
 
     const decision = approval.body as unknown as RequestApprovalDecision;
     const deal = await tx.selectFrom('deals').select('state').where('workspace_id', '=', input.workspaceId).where('deal_id', '=', approval.deal_id).executeTakeFirstOrThrow();
     const writes = writesForChange(decision as Decision, decision.proposed, deal.state as unknown as DealState);
     const shadow = approval.mode === 'shadow';
     const queued = await enqueueWrites(tx, { workspaceId: input.workspaceId, dealId: approval.deal_id, decisionId: approval.decision_id, writes, shadow });
-    if (!shadow && queued > 0) await scheduleFlush(tx, input.workspaceId);
+    if (completing || (!shadow && queued > 0)) await scheduleFlush(tx, input.workspaceId);
     return { status, writes: queued };
   });
 }

@@ -6,6 +6,7 @@ import { CrmError, isCrmError } from '../crm/errors.ts';
 import type { BatchResult, CrmClient, DealFieldUpdate } from '../crm/types.ts';
 import { acquireCall, pauseBucket, recordDailyUsage, type RateLimits } from './rate-limiter.ts';
 import { claimDueRows, settleRows, type OutboxRow, type RowSettlement } from './outbox-store.ts';
+import { sendableCompletions } from './flush-completions.ts';
 import { retryDelayMs, MAX_ATTEMPTS, UNCERTAIN_RETRY_MIN_MS } from './retry-policy.ts';
 
 export interface CrmTarget {
@@ -52,8 +53,16 @@ const LOOKUP_BATCH_SIZE = 5;
 
 /** One API call's worth of rows and what to send for them. */
 interface Call {
-  kind: 'deal_update' | 'task' | 'note' | 'find_tasks';
+  kind: 'deal_update' | 'task' | 'note' | 'find_tasks' | 'complete_task';
   rows: OutboxRow[][];
+}
+
+/** What the calls need besides their rows. */
+interface SendContext {
+  /** The newest value of every deal field among the claimed deals' live updates. */
+  latest: Map<string, DealFieldUpdate>;
+  /** The CRM id of the task each sendable completion row completes. */
+  taskIds: Map<string, string>;
 }
 
 /**
@@ -96,8 +105,9 @@ export async function flushOutbox(deps: FlushDeps, workspaceId: string, options:
     }
   };
 
-  const calls = planCalls(rows, target.client.maxBatchSize, settle);
-  const latest = await latestDealFields(deps.db, workspaceId, rows);
+  const taskIds = await sendableCompletions(deps.db, workspaceId, rows, new Set(rows.map((row) => row.id)), settle);
+  const calls = planCalls(rows, target.client.maxBatchSize, settle, taskIds);
+  const context: SendContext = { latest: await latestDealFields(deps.db, workspaceId, rows), taskIds };
   let index = 0;
   for (; index < calls.length && result.calls < maxCalls && Date.now() < lastCallStart; index += 1) {
     const call = calls[index]!;
@@ -109,7 +119,7 @@ export async function flushOutbox(deps: FlushDeps, workspaceId: string, options:
     result.calls += 1;
     const flatRows = call.rows.flat();
     try {
-      const answer = await send(target.client, call, latest);
+      const answer = await send(target.client, call, context);
       deps.metrics.crmCalls.labels(target.client.provider, call.kind, 'ok').inc();
       await noteRateLimit(deps.db, target.bucket, answer);
       if (call.kind === 'find_tasks') {
@@ -156,17 +166,19 @@ interface FoundTasks {
   rateLimit?: undefined;
 }
 
-async function send(client: CrmClient, call: Call, latest: Map<string, DealFieldUpdate>): Promise<BatchResult | FoundTasks> {
+async function send(client: CrmClient, call: Call, context: SendContext): Promise<BatchResult | FoundTasks> {
   const leaders = call.rows.map((group) => group.at(-1)!);
   switch (call.kind) {
     case 'deal_update':
-      return client.updateDeals(call.rows.map((group) => ({ key: group.at(-1)!.idempotencyKey, dealId: group[0]!.dealId, fields: newestValues(mergeFields(group), latest.get(group[0]!.dealId)) })));
+      return client.updateDeals(call.rows.map((group) => ({ key: group.at(-1)!.idempotencyKey, dealId: group[0]!.dealId, fields: newestValues(mergeFields(group), context.latest.get(group[0]!.dealId)) })));
     case 'task':
       return client.createTasks(leaders.map((row) => ({ key: row.idempotencyKey, dealId: row.dealId, ...(row.payload as any) })));
     case 'note':
       return client.createNotes(leaders.map((row) => ({ key: row.idempotencyKey, dealId: row.dealId, ...(row.payload as any) })));
     case 'find_tasks':
       return { found: await client.findTasksByKeys(leaders.map((row) => ({ key: row.idempotencyKey, dealId: row.dealId }))) };
+    case 'complete_task':
+      return client.completeTasks(leaders.map((row) => ({ key: row.idempotencyKey, crmTaskId: context.taskIds.get(row.id)! })));
   }
 }
 
@@ -213,15 +225,21 @@ function fieldNames(fields: DealFieldUpdate): string[] {
 /**
  * Groups rows into calls. Deal updates for one deal become one record; tasks whose last attempt
  * may have landed are looked up before anything is created again; notes with an unknown outcome
- * are not resent automatically (a note cannot be looked up), so they wait for a person.
+ * are not resent automatically (a note cannot be looked up), so they wait for a person. Task
+ * completions go out when their task has a CRM id (`taskIds`, see flush-completions.ts; the others
+ * are settled there). Completing is idempotent (setting a status the task already has changes
+ * nothing), so one whose outcome is unknown is simply sent again, with no lookup first.
  */
-function planCalls(rows: OutboxRow[], batchSize: number, settle: (s: RowSettlement) => void): Call[] {
+function planCalls(rows: OutboxRow[], batchSize: number, settle: (s: RowSettlement) => void, taskIds: Map<string, string>): Call[] {
   const byDeal = new Map<string, OutboxRow[]>();
   const tasks: OutboxRow[] = [];
   const uncertainTasks: OutboxRow[] = [];
   const notes: OutboxRow[] = [];
+  const completions: OutboxRow[] = [];
   for (const row of rows) {
-    if (row.kind === 'deal_update') byDeal.set(row.dealId, [...(byDeal.get(row.dealId) ?? []), row]);
+    if (row.kind === 'complete_task') {
+      if (taskIds.has(row.id)) completions.push(row);
+    } else if (row.kind === 'deal_update') byDeal.set(row.dealId, [...(byDeal.get(row.dealId) ?? []), row]);
     else if (row.kind === 'task') (row.uncertain ? uncertainTasks : tasks).push(row);
     else if (row.uncertain) {
       settle({ id: row.id, status: 'dead', error: { kind: 'uncertain', message: 'The CRM may already have this note; it was not sent again to avoid a duplicate. Retry by hand if it is missing.' } });
@@ -234,6 +252,7 @@ function planCalls(rows: OutboxRow[], batchSize: number, settle: (s: RowSettleme
     ...chunk(groups).map((c) => ({ kind: 'deal_update' as const, rows: c })),
     ...chunk(tasks).map((c) => ({ kind: 'task' as const, rows: c.map((r) => [r]) })),
     ...chunk(notes).map((c) => ({ kind: 'note' as const, rows: c.map((r) => [r]) })),
+    ...chunk(completions).map((c) => ({ kind: 'complete_task' as const, rows: c.map((r) => [r]) })),
   ];
 }
 

@@ -7,8 +7,8 @@ import { drainQueue } from '../support/worker.ts';
 import { defaultPlaybookText } from '../../src/engine/playbook/default-playbook.ts';
 import { hubspotEvent, hubspotTestSecret, signedHubspotRequest } from '../../src/integrations/hubspot/fixtures.ts';
 import { docusignMessage, docusignTestKey, signedDocusignRequest } from '../../src/integrations/docusign/fixtures.ts';
-import { approvalTaskKey } from '../../src/writeback/approval-task.ts';
-import { createdAll, hubspotApi, hubspotToken, outboxRows, recorder, updatedAll, watchUnmatched } from './support.ts';
+import { approvalTaskCompletionKey, approvalTaskKey } from '../../src/writeback/approval-task.ts';
+import { createdAll, hubspotApi, hubspotToken, outboxRows, isTaskCompletion, recorder, updatedAll, watchUnmatched } from './support.ts';
 
 /** The default playbook plus one rule a manager must approve: a contract sent while still in Discovery. */
 const approvalRule = `rules:
@@ -44,7 +44,7 @@ const hubspotPipelines = {
  * stage given, and every batch write is recorded and accepted.
  */
 function mockHubspot(stageId: string) {
-  const writes = { deals: recorder(), tasks: recorder(), notes: recorder() };
+  const writes = { deals: recorder(), tasks: recorder(), notes: recorder(), completions: recorder(isTaskCompletion) };
   nock(hubspotApi)
     .persist()
     .get(/^\/crm\/v3\/objects\/deals\/\d+/)
@@ -63,7 +63,9 @@ function mockHubspot(stageId: string) {
     .post('/crm/v3/objects/tasks/batch/create', writes.tasks.match)
     .reply(201, createdAll(writes.tasks, 'task'))
     .post('/crm/v3/objects/notes/batch/create', writes.notes.match)
-    .reply(201, createdAll(writes.notes, 'note'));
+    .reply(201, createdAll(writes.notes, 'note'))
+    .post('/crm/v3/objects/tasks/batch/update', writes.completions.match)
+    .reply(200, updatedAll(writes.completions));
   const stagesWritten = (dealId: string) =>
     writes.deals.bodies.flatMap((b) => b.inputs).filter((i: any) => i.id === dealId && i.properties.dealstage).map((i: any) => i.properties.dealstage);
   return { writes, stagesWritten };
@@ -115,10 +117,10 @@ describe('approvals', async () => {
     return listed.json().items.find((a: any) => a.dealId === dealId);
   }
 
-  /** The writes of the approved change: the decision's outbox rows other than the approver's task. */
+  /** The writes of the approved change: the decision's outbox rows other than the approver's task and its completion. */
   const changesOf = (ws: string, approval: { id: string; decisionId: string }) =>
     t.db.selectFrom('outbox').selectAll().where('workspace_id', '=', ws).where('decision_id', '=', approval.decisionId)
-      .where('idempotency_key', '!=', approvalTaskKey(approval.id)).orderBy('id').execute();
+      .where('idempotency_key', 'not in', [approvalTaskKey(approval.id), approvalTaskCompletionKey(approval.id)]).orderBy('id').execute();
 
   const decide = (ws: string, id: string, verdict: 'approve' | 'reject') =>
     api('POST', `${ws}/approvals/${id}/${verdict}`, { by: 'manager@seller.example', reason: 'checked with the rep' });
@@ -161,6 +163,8 @@ describe('approvals', async () => {
 
     expect(hubspot.stagesWritten('401')).toEqual([]);
     expect(await changesOf('approve-co', approval)).toEqual([]);
+    // The task that asked for the decision had gone out: it is completed in HubSpot.
+    expect(hubspot.writes.completions.bodies.flatMap((b) => b.inputs).map((i: any) => [i.id, i.properties.hs_task_status])).toEqual([[`task-${approvalTaskKey(approval.id)}`, 'COMPLETED']]);
     expect(await approvalFor('approve-co', '401', 'rejected')).toMatchObject({ decidedBy: 'manager@seller.example', decidedReason: 'checked with the rep' });
     const late = await decide('approve-co', approval.id, 'approve');
     expect(late.statusCode).toBe(409);
@@ -197,7 +201,7 @@ describe('approvals', async () => {
   });
 
   it('lists an expired request as expired and refuses to approve it', async () => {
-    mockHubspot('appointmentscheduled');
+    const hubspot = mockHubspot('appointmentscheduled');
     await dealEvents('approve-co', '403', 'appointmentscheduled', 'envelope-sent');
     await drainQueue(t);
     const approval = await approvalFor('approve-co', '403');
@@ -213,6 +217,9 @@ describe('approvals', async () => {
     const again = await decide('approve-co', approval.id, 'approve');
     expect(again.statusCode).toBe(409);
     expect(await changesOf('approve-co', approval)).toEqual([]);
+    // The listing that recorded the expiry asked for a flush: the task that had gone out is completed.
+    await drainQueue(t);
+    expect(hubspot.writes.completions.bodies.flatMap((b) => b.inputs).map((i: any) => i.id)).toEqual([`task-${approvalTaskKey(approval.id)}`]);
   });
 
   it('in a shadow workspace records every write as shadow and sends nothing, approved or not', async () => {
@@ -237,8 +244,8 @@ describe('approvals', async () => {
     unexpected.stop();
 
     const approvedRows = await t.db.selectFrom('outbox').selectAll().where('workspace_id', '=', 'shadow-co').where('decision_id', '=', approval.decisionId).orderBy('id').execute();
-    // The approver's task first, then the approved change: all recorded, none sent.
-    expect(approvedRows.map((r) => [r.kind, r.status])).toEqual([['task', 'shadow'], ['deal_update', 'shadow'], ['note', 'shadow']]);
+    // The approver's task, its completion, then the approved change: all recorded, none sent.
+    expect(approvedRows.map((r) => [r.kind, r.status])).toEqual([['task', 'shadow'], ['complete_task', 'shadow'], ['deal_update', 'shadow'], ['note', 'shadow']]);
     expect(hubspot.writes.deals.bodies).toEqual([]);
     expect(hubspot.writes.tasks.bodies).toEqual([]);
     expect(hubspot.writes.notes.bodies).toEqual([]);

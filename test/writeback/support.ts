@@ -55,13 +55,16 @@ export async function outboxRows(t: TestApp, workspaceId: string) {
 
 /**
  * Captures request bodies as nock matches them. With nock 15 and fetch, the body a reply
- * function receives is not usable, so replies read what the predicate saw.
+ * function receives is not usable, so replies read what the predicate saw. nock 15 also runs the
+ * body predicate of every interceptor with the request's method, whatever its path, so a recorder
+ * that must hold only its own endpoint's bodies says which bodies are its own (`accept`).
  */
-export function recorder() {
+export function recorder(accept: (body: any) => boolean = () => true) {
   const bodies: any[] = [];
   return {
     bodies,
     match: (body: any) => {
+      if (!accept(body)) return false;
       bodies.push(body);
       return true;
     },
@@ -95,6 +98,10 @@ export function updatedAll(seen: ReturnType<typeof recorder>) {
     completedAt: '2026-03-02T10:00:00.100Z',
   });
 }
+
+/** A HubSpot tasks batch update that completes tasks (what `completeTasks` sends). */
+export const isTaskCompletion = (body: any): boolean =>
+  Array.isArray(body?.inputs) && body.inputs.length > 0 && body.inputs.every((input: any) => typeof input.id === 'string' && input.properties?.hs_task_status === 'COMPLETED');
 
 /** Every request no interceptor matched (nock refuses them; this makes them visible to asserts). */
 export function watchUnmatched() {
