@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createTestApp } from '../support/app.ts';
 import { drainQueue } from '../support/worker.ts';
 import { flushOutbox } from '../../src/writeback/flush-outbox.ts';
-import { readBucket } from '../../src/writeback/rate-limiter.ts';
+import { pauseBucket, readBucket } from '../../src/writeback/rate-limiter.ts';
+import { scheduleFlush } from '../../src/writeback/outbox-store.ts';
 import { MAX_ATTEMPTS } from '../../src/writeback/retry-policy.ts';
 import { claimDueRows } from '../../src/writeback/outbox-store.ts';
 import {
@@ -238,5 +239,19 @@ describe('claiming due writes', async () => {
     const deals = claimed.map((row) => row.dealId);
     expect(deals.filter((d) => d === 'A')).toHaveLength(2);
     expect(new Set(deals).size).toBe(2);
+  });
+  it('waits out a short rate-limit pause inside the flush job instead of booking a later one', async () => {
+    const ws = await hubspotWorkspace(t, 'short-pause');
+    await queueWrites(t, ws, '590', [stageWrite('d590', 'qualifiedtobuy')]);
+    const seen = recorder();
+    const scope = nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', seen.match).reply(200, updatedAll(seen));
+    await pauseBucket(t.db, `hubspot:${ws}`, new Date(Date.now() + 700));
+    await scheduleFlush(t.db, ws);
+
+    // One round of the queue: a flush that booked itself for later would leave the row pending.
+    await drainQueue(t, 1);
+
+    expect(scope.isDone()).toBe(true);
+    expect((await outboxRows(t, ws)).map((row) => row.status)).toEqual(['sent']);
   });
 });
