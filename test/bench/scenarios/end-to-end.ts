@@ -1,7 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { initialDealState } from '../../../src/engine/state.ts';
 import { hubspotEvent, hubspotTestSecret, signedHubspotRequest } from '../../../src/integrations/hubspot/fixtures.ts';
-import { buildApp } from '../../../src/http/app.ts';
 import { putSourceConfig } from '../../../src/ingest/source-config-store.ts';
 import { webhookAdapter } from '../../../src/integrations/registry.ts';
 import { connectWorkspaceToHubspot } from '../support/connection.ts';
@@ -10,12 +10,15 @@ import { benchRuntime } from '../support/runtime.ts';
 import type { Row, Scenario } from '../support/scenario.ts';
 import { percentile, round, sleep, waitFor } from '../support/stats.ts';
 import { startBenchWorker } from '../support/worker.ts';
+import { startChildServer } from '../support/child-server.ts';
 
 const WORKSPACE = 'bench-e2e';
 
 /**
- * Webhook received → CRM write issued, on one node: the real app (listening on loopback), a real
- * worker (concurrency 8) and the fake HubSpot, all in this process. Each delivery is a rep moving a
+ * Webhook received → CRM write issued, on one node with the web role (the real app) in a process of
+ * its own, as `momentum web` + `momentum worker` deployments run it, so the load generator and the
+ * web requests do not share the worker's event loop; the worker (concurrency 8) and the fake
+ * HubSpot run in this process. Each delivery is a rep moving a
  * new deal to another stage, which the default playbook answers with stage-entry tasks; latency
  * is from sending the webhook to the fake HubSpot receiving that deal's first write.
  */
@@ -24,16 +27,15 @@ export const endToEndScenario: Scenario = {
   description: 'Webhook → CRM write latency at a steady signal rate, real app + worker + fake HubSpot under its rate limit',
   async run(ctx) {
     const database = await ctx.createDatabase('e2e', 24);
-    const rt = benchRuntime(database);
+    const key = randomBytes(32).toString('base64');
+    const rt = benchRuntime(database, { MOMENTUM_ENCRYPTION_KEY: key });
     const fake = await startFakeHubspot();
-    const app = await buildApp({ config: rt.config, db: rt.db, pool: rt.pool, logger: rt.logger, metrics: rt.metrics, secretBox: rt.secretBox });
+    const web = await startChildServer('momentum', database.url, key);
     const worker = await startBenchWorker(rt, 8);
     try {
       await connectWorkspaceToHubspot(rt, WORKSPACE, fake.url);
       await putSourceConfig(rt.db, rt.secretBox, webhookAdapter('hubspot')!, WORKSPACE, { clientSecrets: [hubspotTestSecret], appId: 54321, portalId: 62515 });
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      const address = app.server.address();
-      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/webhooks/hubspot`;
+      const url = `${web.url}/webhooks/hubspot`;
 
       const rate = ctx.quick ? 200 : 500;
       const seconds = ctx.quick ? 5 : 10;
@@ -102,7 +104,7 @@ export const endToEndScenario: Scenario = {
       return rows;
     } finally {
       await worker.stop();
-      await app.close();
+      await web.stop();
       await fake.close();
       await database.close();
     }
