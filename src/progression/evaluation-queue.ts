@@ -19,7 +19,7 @@ export interface EvaluationQueueDeps {
 }
 
 /** Deals per evaluation transaction: large enough to amortize it, small enough to hold locks briefly. */
-const MAX_BATCH = 100;
+const MAX_BATCH = 25;
 
 /**
  * Where evaluate-deal jobs hand their deal: evaluations requested together (the queue runs many
