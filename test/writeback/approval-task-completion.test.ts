@@ -3,24 +3,13 @@ import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp } from '../support/app.ts';
 import { drainQueue } from '../support/worker.ts';
-import { defaultPlaybookText } from '../../src/engine/playbook/default-playbook.ts';
 import { approvalTaskCompletionKey, approvalTaskKey } from '../../src/writeback/approval-task.ts';
 import { evaluateDeals } from '../../src/progression/evaluate-deal.ts';
 import { decideApproval } from '../../src/writeback/approvals.ts';
 import { flushOutbox } from '../../src/writeback/flush-outbox.ts';
-import { createdAll, flushDeps, hubspotApi, hubspotToken, isTaskCompletion, recorder, updatedAll, watchUnmatched } from './support.ts';
+import { createdAll, flushDeps, hubspotApi, hubspotToken, isTaskCompletion, playbookWithApprovalRule, recorder, updatedAll, watchUnmatched } from './support.ts';
 
-/** The default playbook plus a rule a person must approve: a contract sent while still in Discovery. */
-const playbook = defaultPlaybookText().replace(/^rules:\n/m, `rules:
-  - id: approve-early-contract
-    type: activity
-    mode: approve
-    description: Contract sent while the deal is still in discovery
-    from: [discovery]
-    when:
-      signal: { type: esign.sent }
-    advanceTo: qualified
-`);
+const playbook = playbookWithApprovalRule();
 
 const hubspotPipelines = {
   results: [{

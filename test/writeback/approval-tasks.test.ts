@@ -4,30 +4,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp } from '../support/app.ts';
 import { injectWebhook } from '../support/webhooks.ts';
 import { drainQueue } from '../support/worker.ts';
-import { defaultPlaybookText } from '../../src/engine/playbook/default-playbook.ts';
 import { hubspotEvent, hubspotTestSecret, signedHubspotRequest } from '../../src/integrations/hubspot/fixtures.ts';
 import { docusignMessage, docusignTestKey, signedDocusignRequest } from '../../src/integrations/docusign/fixtures.ts';
 import { enqueueEvaluation } from '../../src/progression/evaluate-deal.ts';
 import { approvalTaskKey } from '../../src/writeback/approval-task.ts';
 import { notifyApprover } from '../../src/writeback/notify-approver.ts';
 import { flushOutbox } from '../../src/writeback/flush-outbox.ts';
-import { createdAll, flushDeps, hubspotApi, hubspotToken, recorder, updatedAll, watchUnmatched } from './support.ts';
+import { createdAll, flushDeps, hubspotApi, hubspotToken, playbookWithApprovalRule, recorder, updatedAll, watchUnmatched } from './support.ts';
 
-/** The default playbook plus a rule a person must approve: a contract sent while still in Discovery. */
-const approvalRule = `rules:
-  - id: approve-early-contract
-    type: activity
-    mode: approve
-    description: Contract sent while the deal is still in discovery
-    from: [discovery]
-    when:
-      signal: { type: esign.sent }
-    advanceTo: qualified
-`;
-const playbook = (approvals?: string) => {
-  const text = defaultPlaybookText().replace(/^rules:\n/m, approvalRule);
-  return approvals === undefined ? text : text.replace(/^approvals:\n(?: .*\n)*/m, `approvals:\n${approvals}`);
-};
 
 const hubspotPipelines = {
   results: [{
@@ -95,7 +79,7 @@ describe('the approver hears of an approval through a CRM task', async () => {
       expect((await api('PUT', `${ws}/sources/hubspot`, { clientSecrets: [hubspotTestSecret], appId: 54321, portalId })).statusCode).toBe(200);
       expect((await api('PUT', `${ws}/sources/docusign`, { hmacKeys: [docusignTestKey] })).statusCode).toBe(200);
       expect((await api('PUT', `${ws}/connection`, { provider: 'hubspot', auth: { type: 'private_app', accessToken: hubspotToken }, appId: '54321' })).statusCode).toBe(200);
-      await publish(ws, ws === 'desk-co' ? playbook('  approver: { ownerId: "31400001" }\n') : playbook());
+      await publish(ws, ws === 'desk-co' ? playbookWithApprovalRule('  approver: { ownerId: "31400001" }\n') : playbookWithApprovalRule());
     }
     // Rae (77) reports to Max (78); owner 79 has no manager on record.
     expect((await api('PUT', 'tasks-co/people/77', { name: 'Rae Rep', managerId: '78' })).statusCode).toBe(200);
@@ -189,7 +173,7 @@ describe('the approver hears of an approval through a CRM task', async () => {
     const fixed = await contractSentEarly('desk-co', '611');
     expect(hubspot.tasksWith(approvalTaskKey(fixed.id)).map((i: any) => i.properties.hubspot_owner_id)).toEqual(['31400001']);
 
-    await publish('desk-co', playbook('  approver: { ownerId: "31400001" }\n  notify: none\n'));
+    await publish('desk-co', playbookWithApprovalRule('  approver: { ownerId: "31400001" }\n  notify: none\n'));
     const quiet = await contractSentEarly('desk-co', '612');
     expect(await taskRows('desk-co', quiet.id)).toEqual([]);
     expect(hubspot.tasksWith(approvalTaskKey(quiet.id))).toEqual([]);
@@ -212,7 +196,7 @@ describe('the approver hears of an approval through a CRM task', async () => {
     const opportunity = '0065e00000OppApAAA';
     const [rep, manager] = ['0055e000000OwnrAAA', '0055e000000MngrAAA'];
     expect((await api('PUT', 'sf-co', { name: 'sf-co', mode: 'live' })).statusCode).toBe(201);
-    expect((await api('PUT', 'sf-co/playbook', playbook(), { 'content-type': 'application/yaml' })).statusCode).toBe(201);
+    expect((await api('PUT', 'sf-co/playbook', playbookWithApprovalRule(), { 'content-type': 'application/yaml' })).statusCode).toBe(201);
     const connection = { provider: 'salesforce', auth: { type: 'refresh_token', clientId: '3MVG9_client', clientSecret: 'sf-client-secret', refreshToken: 'sf-refresh-token', instanceUrl: instance } };
     expect((await api('PUT', 'sf-co/connection', connection)).statusCode).toBe(200);
     expect((await api('PUT', `sf-co/people/${rep}`, { name: 'Sam Seller', managerId: manager })).statusCode).toBe(200);

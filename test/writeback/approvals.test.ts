@@ -4,24 +4,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp } from '../support/app.ts';
 import { injectWebhook } from '../support/webhooks.ts';
 import { drainQueue } from '../support/worker.ts';
-import { defaultPlaybookText } from '../../src/engine/playbook/default-playbook.ts';
 import { hubspotEvent, hubspotTestSecret, signedHubspotRequest } from '../../src/integrations/hubspot/fixtures.ts';
 import { docusignMessage, docusignTestKey, signedDocusignRequest } from '../../src/integrations/docusign/fixtures.ts';
 import { approvalTaskCompletionKey, approvalTaskKey } from '../../src/writeback/approval-task.ts';
-import { createdAll, hubspotApi, hubspotToken, outboxRows, isTaskCompletion, recorder, updatedAll, watchUnmatched } from './support.ts';
+import { createdAll, hubspotApi, hubspotToken, outboxRows, isTaskCompletion, playbookWithApprovalRule, recorder, updatedAll, watchUnmatched } from './support.ts';
 
-/** The default playbook plus one rule a manager must approve: a contract sent while still in Discovery. */
-const approvalRule = `rules:
-  - id: approve-early-contract
-    type: activity
-    mode: approve
-    description: Contract sent while the deal is still in discovery
-    from: [discovery]
-    when:
-      signal: { type: esign.sent }
-    advanceTo: qualified
-`;
-const playbookWithApproval = defaultPlaybookText().replace(/^rules:\n/m, approvalRule);
+const playbookWithApproval = playbookWithApprovalRule();
 
 const hubspotPipelines = {
   results: [{
