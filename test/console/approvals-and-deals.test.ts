@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { drainQueue } from '../support/worker.ts';
-import { defaultPlaybookText } from '../../src/engine/playbook/default-playbook.ts';
+import { playbookWithApprovalRule } from '../support/playbooks.ts';
 import { enqueueWrites } from '../../src/writeback/outbox-store.ts';
 import { outboxKey } from '../../src/writeback/plan-actions.ts';
 import { apiSources, apiWorkspace, dealHistory, screenshot, signIn, startConsole } from './support.ts';
 
-/** The default playbook plus a rule a manager must approve: a contract sent while still in Discovery. */
-const playbookWithApproval = defaultPlaybookText().replace(/^rules:\n/m, `rules:
-  - id: approve-early-contract
-    type: activity
-    mode: approve
-    description: Contract sent while the deal is still in discovery
-    from: [discovery]
-    when:
-      signal: { type: esign.sent }
-    advanceTo: qualified
-`);
+const playbookWithApproval = playbookWithApprovalRule();
 
 /**
  * Approvals made by the real pipeline (signed webhooks → evaluation → approval), decided in the

@@ -1,3 +1,4 @@
+import { playbookWithApprovalRule } from '../support/playbooks.ts';
 import nock from 'nock';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { approvalTaskCompletionKey, approvalTaskKey } from '../../src/writeback/
 import { evaluateDeals } from '../../src/progression/evaluate-deal.ts';
 import { decideApproval } from '../../src/writeback/approvals.ts';
 import { flushOutbox } from '../../src/writeback/flush-outbox.ts';
-import { createdAll, flushDeps, hubspotApi, hubspotToken, isTaskCompletion, playbookWithApprovalRule, recorder, updatedAll, watchUnmatched } from './support.ts';
+import { createdAll, flushDeps, hubspotApi, hubspotToken, isTaskCompletion, recorder, updatedAll, watchUnmatched, hubspotDealRead } from './support.ts';
 
 const playbook = playbookWithApprovalRule();
 
@@ -37,14 +38,7 @@ function mockHubspot(taskCreate: 'created' | 'bad_gateway' | 'server_error' = 'c
     .query(true)
     .reply(200, (request: { url: string }) => {
       const id = new URL(request.url).pathname.split('/').at(-1)!;
-      return {
-        id,
-        properties: { dealname: `Acme ${id}`, dealstage: 'appointmentscheduled', pipeline: 'default', amount: '48000', hubspot_owner_id: '77' },
-        associations: { contacts: { results: [] } },
-        createdAt: '2026-01-01T00:00:00Z',
-        updatedAt: '2026-03-01T00:00:00Z',
-        archived: false,
-      };
+      return hubspotDealRead(id);
     })
     .post('/crm/v3/objects/deals/batch/update', writes.deals.match)
     .reply(200, updatedAll(writes.deals))

@@ -1,3 +1,4 @@
+import { playbookWithApprovalRule } from '../support/playbooks.ts';
 import nock from 'nock';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { enqueueEvaluation } from '../../src/progression/evaluate-deal.ts';
 import { approvalTaskKey } from '../../src/writeback/approval-task.ts';
 import { notifyApprover } from '../../src/writeback/notify-approver.ts';
 import { flushOutbox } from '../../src/writeback/flush-outbox.ts';
-import { createdAll, flushDeps, hubspotApi, hubspotToken, playbookWithApprovalRule, recorder, updatedAll, watchUnmatched } from './support.ts';
+import { createdAll, flushDeps, hubspotApi, hubspotToken, recorder, updatedAll, watchUnmatched, hubspotDealRead } from './support.ts';
 
 
 const hubspotPipelines = {
@@ -42,14 +43,7 @@ function mockHubspot(taskReply: 'created' | 'server_error' = 'created') {
     // nock 15 hands a reply function the request itself.
     .reply(200, (request: { url: string }) => {
       const id = new URL(request.url).pathname.split('/').at(-1)!;
-      return {
-        id,
-        properties: { dealname: `Acme ${id}`, dealstage: 'appointmentscheduled', pipeline: 'default', amount: '48000', hubspot_owner_id: hubspotOwners[id] ?? '77' },
-        associations: { contacts: { results: [] } },
-        createdAt: '2026-01-01T00:00:00Z',
-        updatedAt: '2026-03-01T00:00:00Z',
-        archived: false,
-      };
+      return hubspotDealRead(id, { ownerId: hubspotOwners[id] ?? '77' });
     })
     .post('/crm/v3/objects/deals/batch/update', writes.deals.match)
     .reply(200, updatedAll(writes.deals))

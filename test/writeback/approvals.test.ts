@@ -1,3 +1,4 @@
+import { playbookWithApprovalRule } from '../support/playbooks.ts';
 import nock from 'nock';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import { drainQueue } from '../support/worker.ts';
 import { hubspotEvent, hubspotTestSecret, signedHubspotRequest } from '../../src/integrations/hubspot/fixtures.ts';
 import { docusignMessage, docusignTestKey, signedDocusignRequest } from '../../src/integrations/docusign/fixtures.ts';
 import { approvalTaskCompletionKey, approvalTaskKey } from '../../src/writeback/approval-task.ts';
-import { createdAll, hubspotApi, hubspotToken, outboxRows, isTaskCompletion, playbookWithApprovalRule, recorder, updatedAll, watchUnmatched } from './support.ts';
+import { createdAll, hubspotApi, hubspotToken, outboxRows, isTaskCompletion, recorder, updatedAll, watchUnmatched, hubspotDealRead } from './support.ts';
 
 const playbookWithApproval = playbookWithApprovalRule();
 
@@ -38,14 +39,7 @@ function mockHubspot(stageId: string) {
     .get(/^\/crm\/v3\/objects\/deals\/\d+/)
     .query(true)
     // nock 15 hands a reply function the request itself.
-    .reply(200, (request: { url: string }) => ({
-      id: new URL(request.url).pathname.split('/').at(-1),
-      properties: { dealname: 'Acme platform', dealstage: stageId, pipeline: 'default', amount: '48000', hubspot_owner_id: '77' },
-      associations: { contacts: { results: [] } },
-      createdAt: '2026-01-01T00:00:00Z',
-      updatedAt: '2026-03-01T00:00:00Z',
-      archived: false,
-    }))
+    .reply(200, (request: { url: string }) => hubspotDealRead(new URL(request.url).pathname.split('/').at(-1)!, { name: 'Acme platform', stage: stageId }))
     .post('/crm/v3/objects/deals/batch/update', writes.deals.match)
     .reply(200, updatedAll(writes.deals))
     .post('/crm/v3/objects/tasks/batch/create', writes.tasks.match)

@@ -1,4 +1,3 @@
-import { defaultPlaybookText } from '../../src/engine/playbook/default-playbook.ts';
 import nock from 'nock';
 import { expect } from 'vitest';
 import type { TestApp } from '../support/app.ts';
@@ -112,23 +111,14 @@ export function watchUnmatched() {
   return { urls, stop: () => nock.emitter.off('no match', onNoMatch) };
 }
 
-/**
- * The default playbook plus one rule a person must approve: a contract sent while the deal is still
- * in Discovery. `approvals` replaces the body of the playbook's `approvals` section.
- */
-export function playbookWithApprovalRule(approvals?: string): string {
-  const text = defaultPlaybookText().replace(
-    /^rules:\n/m,
-    `rules:
-  - id: approve-early-contract
-    type: activity
-    mode: approve
-    description: Contract sent while the deal is still in discovery
-    from: [discovery]
-    when:
-      signal: { type: esign.sent }
-    advanceTo: qualified
-`,
-  );
-  return approvals === undefined ? text : text.replace(/^approvals:\n(?: .*\n)*/m, `approvals:\n${approvals}`);
+/** A HubSpot `GET /crm/v3/objects/deals/{id}` answer for a deal owned by `ownerId`, in `stage`. */
+export function hubspotDealRead(id: string, options: { name?: string; stage?: string; ownerId?: string } = {}) {
+  return {
+    id,
+    properties: { dealname: options.name ?? `Acme ${id}`, dealstage: options.stage ?? 'appointmentscheduled', pipeline: 'default', amount: '48000', hubspot_owner_id: options.ownerId ?? '77' },
+    associations: { contacts: { results: [] } },
+    createdAt: '2026-01-01T00:00:00Z',
+    updatedAt: '2026-03-01T00:00:00Z',
+    archived: false,
+  };
 }
