@@ -100,7 +100,9 @@ describe('fault suite, quick subset', () => {
 
   it('delivers every effect exactly once through a CRM that spoils 20% of calls, with every webhook sent three times out of order', async () => {
     const crm = await startFakeCrm(CRM_LIMIT);
-    crm.setFaults({ rate: 0.2, kinds: crmFaults, slowMs: 1_500 });
+    // Steady rather than random: batching leaves only a dozen CRM calls, so chance could skip the
+    // faults entirely. The two that can cause duplicates (applied but unanswered) come first.
+    crm.setFaults({ rate: 0.2, kinds: ['applied_lost', 'slow', ...crmFaults.filter((k) => k !== 'applied_lost' && k !== 'slow')], slowMs: 1_500, pattern: 'steady' });
     const env = await createFaultEnvironment(testServer, crm, { name: 'crm', workspaceCount: 1, crmTimeoutMs: 1000 });
     ctx.secrets.push(...env.secrets);
     const logs: string[] = [];
@@ -128,7 +130,8 @@ describe('fault suite, quick subset', () => {
       expect(outcome.effectsExpected).toBeGreaterThan(20);
       expect({ missing: outcome.effectsMissing, duplicates: outcome.duplicateEffects, unexpected: outcome.unexpectedRecords, problems: outcome.problems }).toEqual({ missing: 0, duplicates: 0, unexpected: 0, problems: [] });
       expect(outcome.crmMaxInWindow).toBeLessThanOrEqual(CRM_LIMIT.perWindow);
-      expect(Object.values(outcome.crmInjected).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      expect(outcome.crmInjected.applied_lost).toBeGreaterThan(0);
+      expect(outcome.crmInjected.slow).toBeGreaterThan(0);
     } finally {
       await worker.stop();
       await app.close();

@@ -7,8 +7,13 @@ export type CrmFault = 'rate_limited' | 'server_error' | 'slow' | 'reset' | 'app
 export const crmFaults: readonly CrmFault[] = ['rate_limited', 'server_error', 'slow', 'reset', 'applied_lost'];
 
 export interface FaultSettings {
-  /** Share of calls (0..1) that get one of `kinds`, chosen at random. */
+  /** Share of calls (0..1) that get one of `kinds`. */
   rate: number;
+  /**
+   * `random` (the default) draws each call's fate; `steady` spoils the first call and then every
+   * (1 / rate)th, cycling through `kinds`, so a short run with few calls still meets every fault.
+   */
+  pattern?: 'random' | 'steady';
   kinds: readonly CrmFault[];
   /** How long a `slow` answer takes: past the client's timeout. */
   slowMs: number;
@@ -59,6 +64,18 @@ export async function startFakeCrm(options: { perWindow: number; windowMs: numbe
   let nextId = 1_000;
   const sockets = new Set<Socket>();
   let nextWriteHook: (() => void) | undefined;
+  let faultableCalls = 0;
+  let steadyFaults = 0;
+  const pickFault = (settings: FaultSettings): CrmFault | undefined => {
+    if (settings.pattern !== 'steady') {
+      return random() < settings.rate ? settings.kinds[Math.floor(random() * settings.kinds.length)] : undefined;
+    }
+    const every = Math.max(1, Math.round(1 / settings.rate));
+    faultableCalls += 1;
+    if ((faultableCalls - 1) % every !== 0) return undefined;
+    steadyFaults += 1;
+    return settings.kinds[(steadyFaults - 1) % settings.kinds.length];
+  };
 
   const crm: FakeCrm = {
     url: '',
@@ -175,7 +192,7 @@ export async function startFakeCrm(options: { perWindow: number; windowMs: numbe
       }
       const path = (req.url ?? '').split('?')[0]!;
       const limitHeaders = { 'x-hubspot-ratelimit-max': String(options.perWindow), 'x-hubspot-ratelimit-remaining': String(Math.max(0, options.perWindow - inWindow)), 'x-hubspot-ratelimit-interval-milliseconds': String(options.windowMs) };
-      const fault = faults && random() < faults.rate ? faults.kinds[Math.floor(random() * faults.kinds.length)] : undefined;
+      const fault = faults ? pickFault(faults) : undefined;
       if (fault) crm.injected[fault] += 1;
       switch (fault) {
         case 'rate_limited':
