@@ -39,86 +39,174 @@ export interface StoredDelivery {
   signalCount: number;
 }
 
+/** JSON.stringify writes U+0000 as \u0000 and a lone surrogate as \udXXX; only then is cleaning needed. */
+const SUSPECT_ESCAPE = /\\u0000|\\ud[89a-f]/i;
+
+/** A jsonb parameter Postgres accepts; the common case costs one JSON.stringify. */
+function jsonbParam(value: unknown): string {
+  const text = JSON.stringify(value);
+  return SUSPECT_ESCAPE.test(text) ? JSON.stringify(withoutNul(value)) : text;
+}
+
+/** One delivery's rows for a batch statement; `ord` is filled in by the batch. */
+export interface PreparedDelivery {
+  delivery: { workspace_id: string; source: string; content_type: string | null; headers: Record<string, string>; body_truncated: boolean; rejected_reason: string | null; event_count: number };
+  body: Buffer | null;
+  events: { seq: number; vendor_event_id: string; event_type: string; outcome: string; reason: string | null }[];
+  signals: { event_id: string; deal_id: string; type: string; origin: string; occurred_at: string; payload: unknown; dedupe_key: string }[];
+}
+
+/**
+ * Turns a delivery into rows. Throws (for this delivery alone, before it joins a batch) when its
+ * data cannot be stored at all, e.g. an invalid date.
+ */
+export function prepareDelivery(delivery: DeliveryToStore): PreparedDelivery {
+  return {
+    delivery: {
+      workspace_id: delivery.workspaceId,
+      source: delivery.source,
+      content_type: delivery.contentType,
+      headers: delivery.headers,
+      body_truncated: delivery.bodyTruncated ?? false,
+      rejected_reason: delivery.rejectedReason ?? null,
+      event_count: delivery.events.length,
+    },
+    body: delivery.rawBody,
+    events: delivery.events.map((event, seq) => ({
+      seq,
+      vendor_event_id: event.vendorEventId,
+      event_type: event.eventType,
+      outcome: event.outcome,
+      reason: event.reason ?? null,
+    })),
+    signals: delivery.events.flatMap((event) =>
+      event.signals.map((signal) => ({
+        event_id: event.vendorEventId,
+        deal_id: signal.dealId,
+        type: signal.type,
+        origin: signal.origin,
+        occurred_at: signal.occurredAt.toISOString(),
+        payload: signal.payload,
+        dedupe_key: signal.dedupeKey,
+      })),
+    ),
+  };
+}
+
 /**
  * Stores a delivery, its vendor events and their signals in ONE statement, so it is atomic without
  * a transaction round trip and the webhook can be acknowledged as soon as it returns.
- *
- * Exactly once: `delivery_events` is keyed by the vendor's own event identity; only events that
- * were not there before contribute signals. A delivery whose every event was seen already is
- * recorded as a duplicate, without its body (the original holds it).
  */
 export async function storeDelivery(db: Database, delivery: DeliveryToStore): Promise<StoredDelivery> {
-  const events = withoutNul(delivery.events.map((event) => ({
-    vendor_event_id: event.vendorEventId,
-    event_type: event.eventType,
-    outcome: event.outcome,
-    reason: event.reason ?? null,
-  })));
-  const rejectedReason = delivery.rejectedReason === undefined ? null : withoutNul(delivery.rejectedReason);
-  const signals = withoutNul(delivery.events.flatMap((event) =>
-    event.signals.map((signal) => ({
-      event_id: event.vendorEventId,
-      deal_id: signal.dealId,
-      type: signal.type,
-      origin: signal.origin,
-      occurred_at: signal.occurredAt.toISOString(),
-      payload: signal.payload,
-      dedupe_key: signal.dedupeKey,
-    })),
-  ));
-  const result = await sql<{ id: string; status: DeliveryStatus; event_count: number; signal_count: number }>`
-    with delivery as (
-      select nextval(pg_get_serial_sequence('deliveries', 'id')) as id
+  return (await storeDeliveries(db, [delivery]))[0]!;
+}
+
+/**
+ * Stores many deliveries in ONE statement (one commit): all of them or, on an error, none.
+ *
+ * Exactly once: `delivery_events` is keyed by the vendor's own event identity; only events that
+ * were not there before contribute signals. Events are inserted in batch order, so when two
+ * deliveries of a batch carry the same event the earlier one gets it, as if stored one after the
+ * other. A delivery whose every event was seen already is recorded as a duplicate, without its
+ * body (the original holds it). Results come back in the order of `deliveries`.
+ */
+export async function storeDeliveries(db: Database, deliveries: DeliveryToStore[]): Promise<StoredDelivery[]> {
+  return storePrepared(db, deliveries.map(prepareDelivery));
+}
+
+/** `storeDeliveries` for deliveries already turned into rows. */
+export async function storePrepared(db: Database, prepared: PreparedDelivery[]): Promise<StoredDelivery[]> {
+  if (prepared.length === 0) return [];
+  const rows = {
+    deliveries: [] as (PreparedDelivery['delivery'] & { ord: number })[],
+    bodies: [] as (Buffer | null)[],
+    events: [] as (PreparedDelivery['events'][number] & { ord: number })[],
+    signals: [] as (PreparedDelivery['signals'][number] & { ord: number })[],
+  };
+  prepared.forEach((one, ord) => {
+    rows.deliveries.push({ ...one.delivery, ord });
+    rows.bodies.push(one.body);
+    for (const event of one.events) rows.events.push({ ...event, ord });
+    for (const signal of one.signals) rows.signals.push({ ...signal, ord });
+  });
+  const result = await sql<{ ord: number; id: string; status: DeliveryStatus; event_count: number; signal_count: number }>`
+    with input as (
+      select d.*, nextval(pg_get_serial_sequence('deliveries', 'id')) as id
+      from jsonb_to_recordset(${jsonbParam(rows.deliveries)}::jsonb)
+        as d(ord int, workspace_id text, source text, content_type text, headers jsonb, body_truncated boolean, rejected_reason text, event_count int)
+    ),
+    events as (
+      select e.*, i.id as delivery_id, i.workspace_id, i.source
+      from jsonb_to_recordset(${jsonbParam(rows.events)}::jsonb)
+        as e(ord int, seq int, vendor_event_id text, event_type text, outcome text, reason text)
+      join input i on i.ord = e.ord
     ),
     new_events as (
       insert into delivery_events (workspace_id, source, vendor_event_id, delivery_id, event_type, outcome, reason)
-      select ${delivery.workspaceId}, ${delivery.source}, e.vendor_event_id, (select id from delivery), e.event_type, e.outcome, e.reason
-      from jsonb_to_recordset(${JSON.stringify(events)}::jsonb)
-        as e(vendor_event_id text, event_type text, outcome text, reason text)
+      select workspace_id, source, vendor_event_id, delivery_id, event_type, outcome, reason
+      from events
+      order by ord, seq
       on conflict do nothing
-      returning vendor_event_id, outcome, reason
+      returning delivery_id, vendor_event_id, outcome, reason
     ),
     new_signals as (
       insert into signals (workspace_id, deal_id, type, source, origin, occurred_at, payload, dedupe_key, delivery_id)
-      select ${delivery.workspaceId}, s.deal_id, s.type, ${delivery.source}, s.origin, s.occurred_at, s.payload, s.dedupe_key, (select id from delivery)
-      from jsonb_to_recordset(${JSON.stringify(signals)}::jsonb)
-        as s(event_id text, deal_id text, type text, origin text, occurred_at timestamptz, payload jsonb, dedupe_key text)
-      where s.event_id in (select vendor_event_id from new_events)
+      select i.workspace_id, s.deal_id, s.type, i.source, s.origin, s.occurred_at, s.payload, s.dedupe_key, i.id
+      from jsonb_to_recordset(${jsonbParam(rows.signals)}::jsonb)
+        as s(ord int, event_id text, deal_id text, type text, origin text, occurred_at timestamptz, payload jsonb, dedupe_key text)
+      join input i on i.ord = s.ord
+      where exists (select 1 from new_events n where n.delivery_id = i.id and n.vendor_event_id = s.event_id)
+      order by s.ord
       on conflict do nothing
-      returning 1
+      returning delivery_id
     ),
     summary as (
-      select count(*)::int as new_events,
-             coalesce(bool_or(outcome in ('accepted', 'echo', 'test')), false) as any_accepted,
-             coalesce(bool_or(outcome = 'unattributed'), false) as any_unattributed,
-             (select reason from new_events where reason is not null limit 1) as first_reason
-      from new_events
+      select i.id,
+             count(n.delivery_id)::int as new_events,
+             coalesce(bool_or(n.outcome in ('accepted', 'echo', 'test')), false) as any_accepted,
+             coalesce(bool_or(n.outcome = 'unattributed'), false) as any_unattributed,
+             (select e.reason from events e
+              where e.delivery_id = i.id and e.reason is not null
+                and exists (select 1 from new_events m where m.delivery_id = i.id and m.vendor_event_id = e.vendor_event_id)
+              order by e.seq limit 1) as first_reason
+      from input i left join new_events n on n.delivery_id = i.id
+      group by i.id
     ),
     outcome as (
-      select case
-               when ${rejectedReason}::text is not null then 'rejected'
-               when ${events.length}::int > 0 and new_events = 0 then 'duplicate'
-               when any_accepted then 'accepted'
-               when any_unattributed then 'unattributed'
+      select i.*,
+             case
+               when i.rejected_reason is not null then 'rejected'
+               when i.event_count > 0 and s.new_events = 0 then 'duplicate'
+               when s.any_accepted then 'accepted'
+               when s.any_unattributed then 'unattributed'
                else 'ignored'
              end as status,
-             coalesce(${rejectedReason}::text, first_reason) as reason,
-             new_events
-      from summary
+             coalesce(i.rejected_reason, s.first_reason) as reason,
+             s.new_events,
+             (select count(*)::int from new_signals g where g.delivery_id = i.id) as new_signals
+      from input i join summary s on s.id = i.id
+    ),
+    stored as (
+      insert into deliveries
+        (workspace_id, id, source, status, reason, content_type, headers, raw_body, body_truncated, event_count, signal_count)
+        overriding system value
+      select o.workspace_id, o.id, o.source, o.status,
+             case when o.status = 'duplicate' then 'every event in this delivery was received before' else o.reason end,
+             o.content_type, o.headers,
+             case when o.status = 'duplicate' then null else (${rows.bodies}::bytea[])[o.ord + 1] end,
+             o.body_truncated, o.new_events, o.new_signals
+      from outcome o
+      order by o.ord
+      returning id, status, event_count, signal_count
     )
-    insert into deliveries
-      (workspace_id, id, source, status, reason, content_type, headers, raw_body, body_truncated, event_count, signal_count)
-      overriding system value
-    select ${delivery.workspaceId}, (select id from delivery), ${delivery.source}, o.status,
-           case when o.status = 'duplicate' then 'every event in this delivery was received before' else o.reason end,
-           ${delivery.contentType}, ${JSON.stringify(delivery.headers)}::jsonb,
-           case when o.status = 'duplicate' then null else ${delivery.rawBody}::bytea end,
-           ${delivery.bodyTruncated ?? false}, o.new_events, (select count(*)::int from new_signals)
-    from outcome o
-    returning id, status, event_count, signal_count
+    select o.ord, s.id, s.status, s.event_count, s.signal_count
+    from stored s join outcome o on o.id = s.id
   `.execute(db);
-  const row = result.rows[0]!;
-  return { id: String(row.id), status: row.status, eventCount: row.event_count, signalCount: row.signal_count };
+  const stored: StoredDelivery[] = new Array(prepared.length);
+  for (const row of result.rows) {
+    stored[row.ord] = { id: String(row.id), status: row.status, eventCount: row.event_count, signalCount: row.signal_count };
+  }
+  return stored;
 }
 
 /** Replays a stored delivery's events: only events and signals not stored before are added. */

@@ -8,7 +8,7 @@ import {
   type RawWebhookRequest,
   type WebhookResponse,
 } from '../integrations/webhook-source.ts';
-import { storeDelivery } from './delivery-store.ts';
+import type { DeliveryToStore, StoredDelivery } from './delivery-store.ts';
 import type { SourceCache } from './source-cache.ts';
 
 export interface ReceiveDeps {
@@ -19,6 +19,11 @@ export interface ReceiveDeps {
   /** Told when new signals were committed, so evaluation jobs are created promptly. */
   onSignalsStored: () => void;
   now: () => Date;
+}
+
+/** What the pipeline needs beyond ReceiveDeps: where deliveries are written (a DeliveryWriter's `store`). */
+export interface ReceivePipeline extends ReceiveDeps {
+  store: (delivery: DeliveryToStore) => Promise<StoredDelivery>;
 }
 
 /** Headers worth keeping for audit and replay; signatures and tokens are never stored. */
@@ -48,11 +53,12 @@ const mediaType = (contentType: string | undefined) => contentType?.split(';')[0
 
 /**
  * The webhook pipeline for one delivery: find the source, check the media type, verify the
- * signature over the raw bytes, parse, normalize, store in one statement, then answer. The answer
+ * signature over the raw bytes, parse, normalize, store (one statement, possibly shared with
+ * deliveries arriving at the same moment), then answer. The answer
  * comes only after the data is committed; nothing is stored for an unverified request.
  */
 export async function receiveDelivery(
-  deps: ReceiveDeps,
+  deps: ReceivePipeline,
   adapter: AnyWebhookSourceAdapter,
   workspaceId: string,
   req: RawWebhookRequest,
@@ -87,7 +93,7 @@ export async function receiveDelivery(
   } catch (error) {
     if (!(error instanceof WebhookBodyError)) throw error;
     const truncated = req.rawBody.length > REJECTED_BODY_CAP;
-    await storeDelivery(deps.db, {
+    await deps.store({
       workspaceId,
       source: adapter.source,
       contentType: req.headers['content-type'] ?? null,
@@ -101,7 +107,7 @@ export async function receiveDelivery(
   }
 
   const normalized = adapter.normalize(parsed, source.config, { workspaceId, receivedAt: now });
-  const stored = await storeDelivery(deps.db, {
+  const stored = await deps.store({
     workspaceId,
     source: adapter.source,
     contentType: req.headers['content-type'] ?? null,

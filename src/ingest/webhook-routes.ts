@@ -4,7 +4,8 @@ import { webhookSourceNames, WebhookBodyError, type RawWebhookRequest, type Webh
 import { webhookAdapter } from '../integrations/registry.ts';
 import { peekHubspotPortalIds } from '../integrations/hubspot/payload.ts';
 import { errorBody } from '../http/error-handler.ts';
-import { receiveDelivery, type ReceiveDeps } from './receive-delivery.ts';
+import { receiveDelivery, type ReceiveDeps, type ReceivePipeline } from './receive-delivery.ts';
+import { DeliveryWriter } from './delivery-writer.ts';
 
 /**
  * The URL the vendor called, as the vendor saw it. Signatures (HubSpot v3, Gong's JWT) cover it, so
@@ -37,7 +38,12 @@ const json = (statusCode: number, code: string, message: string): WebhookRespons
   body: JSON.stringify(errorBody(code, message)),
 });
 
-export const webhookRoutes: FastifyPluginAsync<{ config: Config; receive: ReceiveDeps }> = async (app, { config, receive }) => {
+export const webhookRoutes: FastifyPluginAsync<{ config: Config; receive: ReceiveDeps }> = async (app, { config, receive: deps }) => {
+  // Deliveries arriving together are committed together (group commit); see delivery-writer.ts.
+  const writer = new DeliveryWriter(deps.db, deps.logger);
+  app.addHook('onClose', () => writer.idle());
+  const receive: ReceivePipeline = { ...deps, store: writer.store };
+
   // Signatures are over the exact bytes received, so every body reaches the handlers unparsed.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));

@@ -42,7 +42,7 @@ export async function evaluationJobsFor(t: TestApp, ws: string, dealId: string):
  * Nothing half-written: every delivery has an allowed status, and the counts it records are the
  * rows that really point at it (a partial write would leave them disagreeing).
  */
-export async function expectConsistentLedger(t: TestApp, ws: string): Promise<void> {
+export async function expectConsistentLedger(t: Pick<TestApp, 'db'>, ws: string): Promise<void> {
   const rows = await sql<{ id: string; status: string; event_count: number; signal_count: number; events: number; signals: number; has_body: boolean }>`
     select d.id, d.status, d.event_count, d.signal_count, d.raw_body is not null as has_body,
            (select count(*)::int from delivery_events e where e.workspace_id = d.workspace_id and e.delivery_id = d.id) as events,
