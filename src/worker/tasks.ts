@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime.ts';
 import { createEvaluationQueue } from '../progression/evaluation-queue.ts';
 import { EVALUATE_DEAL_TASK, pumpSignals } from '../signals/pump.ts';
 import { FLUSH_OUTBOX_TASK, scheduleDueFlushes, scheduleFlush } from '../writeback/outbox-store.ts';
-import { flushOutbox } from '../writeback/flush-outbox.ts';
+import { flushOutbox, type FlushDeps } from '../writeback/flush-outbox.ts';
 import { crmTargetFor } from '../writeback/crm-target.ts';
 import { sweepDueWorkspaces } from '../progression/sweep-schedule.ts';
 import { SYNC_SCHEDULE_CRON, SYNC_SCHEDULE_TASK, syncTasks } from '../sync/sync-tasks.ts';
@@ -53,14 +53,7 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
     }),
 
     [FLUSH_OUTBOX_TASK]: task(flushPayload, async ({ workspaceId }) => {
-      const deps = {
-        db: runtime.db,
-        logger: runtime.logger,
-        metrics: runtime.metrics,
-        crmFor: (ws: string) => crmTargetFor(runtime, ws),
-        leaseMs: flushLeaseMs(runtime.config.crmTimeoutMs),
-        callWindowMs: flushLeaseMs(runtime.config.crmTimeoutMs) / 2,
-      };
+      const deps = flushJobDeps(runtime);
       for (let shortWaits = 0; ; shortWaits += 1) {
         const result = await flushOutbox(deps, workspaceId);
         // Without a connection nothing can go out; setting one schedules the next flush.
@@ -126,6 +119,24 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
 /** Rate-limit pauses a flush waits out in its job rather than booking a later one (see the task). */
 const SHORT_PAUSE_MS = 2_000;
 const MAX_SHORT_PAUSES = 10;
+const PARALLEL_CRM_CALLS = 4;
+
+/** What the flush job gives `flushOutbox`; the benchmark flushes with the same. */
+export function flushJobDeps(runtime: WorkerDeps): FlushDeps {
+  const leaseMs = flushLeaseMs(runtime.config.crmTimeoutMs);
+  return {
+    db: runtime.db,
+    logger: runtime.logger,
+    metrics: runtime.metrics,
+    crmFor: (ws: string) => crmTargetFor(runtime, ws),
+    leaseMs,
+    callWindowMs: leaseMs / 2,
+    // The next slot of a full window opens within moments: wait for it holding the claimed rows.
+    maxInPlaceWaitMs: SHORT_PAUSE_MS,
+    // A CRM answers a batch in a few hundred ms; one call at a time could not fill its window.
+    parallelCalls: PARALLEL_CRM_CALLS,
+  };
+}
 
 /**
  * How long a claimed outbox row may stay `sending` before another flush takes it over (marked

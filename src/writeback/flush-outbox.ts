@@ -4,7 +4,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import { CrmError, isCrmError } from '../crm/errors.ts';
 import type { BatchResult, CrmClient, DealFieldUpdate } from '../crm/types.ts';
-import { acquireCall, pauseBucket, recordDailyUsage, type RateLimits } from './rate-limiter.ts';
+import { acquireCall, finishCall, pauseBucket, recordDailyUsage, type Acquired, type RateLimits } from './rate-limiter.ts';
 import { claimDueRows, settleRows, type OutboxRow, type RowSettlement } from './outbox-store.ts';
 import { sendableCompletions } from './flush-completions.ts';
 import { retryDelayMs, MAX_ATTEMPTS, UNCERTAIN_RETRY_MIN_MS } from './retry-policy.ts';
@@ -28,6 +28,13 @@ export interface FlushDeps {
    * their lease runs out and another flush takes them over (set with a short lease).
    */
   callWindowMs?: number;
+  /**
+   * A limiter refusal that clears within this long is waited out holding the claimed rows, instead
+   * of releasing them all and claiming them again for the next slot (default 0: return at once).
+   */
+  maxInPlaceWaitMs?: number;
+  /** CRM calls in flight at once for this flush (default 1: one after another). */
+  parallelCalls?: number;
   random?: () => number;
 }
 
@@ -108,23 +115,22 @@ export async function flushOutbox(deps: FlushDeps, workspaceId: string, options:
   const taskIds = await sendableCompletions(deps.db, workspaceId, rows, new Set(rows.map((row) => row.id)), settle);
   const calls = planCalls(rows, target.client.maxBatchSize, settle, taskIds);
   const context: SendContext = { latest: await latestDealFields(deps.db, workspaceId, rows), taskIds };
-  let index = 0;
-  for (; index < calls.length && result.calls < maxCalls && Date.now() < lastCallStart; index += 1) {
-    const call = calls[index]!;
-    const admitted = await acquireCall(deps.db, target.bucket, target.limits);
-    if (!admitted.granted) {
-      result.deferredUntil = new Date(Date.now() + admitted.retryAfterMs);
-      break;
-    }
-    result.calls += 1;
+  const deferUntil = (until: Date) => {
+    if (!result.deferredUntil || until > result.deferredUntil) result.deferredUntil = until;
+  };
+  /** Sends one admitted call and settles its rows; false when the CRM said to stop (a 429). */
+  const sendCall = async (call: Call, admitted: Extract<Acquired, { granted: true }>): Promise<boolean> => {
     const flatRows = call.rows.flat();
     try {
-      const answer = await send(target.client, call, context);
+      // Never let the bookkeeping turn a write the CRM applied into a failure (and a resend).
+      const answer = await send(target.client, call, context).finally(() =>
+        finishCall(deps.db, target.bucket, admitted.stamp).catch((error: unknown) => log.warn({ err: error }, 'could not record when a CRM call ended; its stamp keeps the margin')),
+      );
       deps.metrics.crmCalls.labels(target.client.provider, call.kind, 'ok').inc();
       await noteRateLimit(deps.db, target.bucket, answer);
       if (call.kind === 'find_tasks') {
-        settleFoundTasks(call, answer as FoundTasks, settle, calls);
-        continue;
+        settleFoundTasks(call, answer as FoundTasks, settle, queue);
+        return true;
       }
       const batch = answer as BatchResult;
       call.rows.forEach((group, i) => {
@@ -135,6 +141,7 @@ export async function flushOutbox(deps: FlushDeps, workspaceId: string, options:
           else failLater(row, item?.error ?? new Error('the CRM returned no result for this record'));
         }
       });
+      return true;
     } catch (error) {
       const crmError = isCrmError(error) ? error : new CrmError({ kind: 'transient', provider: target.client.provider, message: (error as Error).message });
       deps.metrics.crmCalls.labels(target.client.provider, call.kind, crmError.kind).inc();
@@ -142,23 +149,59 @@ export async function flushOutbox(deps: FlushDeps, workspaceId: string, options:
       if (crmError.kind === 'rate_limited') {
         const until = new Date(Date.now() + (crmError.retryAfterMs ?? 10_000));
         await pauseBucket(deps.db, target.bucket, until);
-        result.deferredUntil = until;
+        deferUntil(until);
         for (const row of flatRows) settle({ id: row.id, status: 'pending', nextAttemptAt: until, refundAttempt: true });
-        index += 1;
-        break;
+        return false;
       }
       for (const row of flatRows) failLater(row, crmError);
+      return true;
     }
-  }
+  };
+
+  // A few calls in flight at once (`parallelCalls`): each deal's rows are in one call, and a task
+  // lookup queues its follow-up create behind it, so calls never depend on one another.
+  const queue = [...calls];
+  const unsent: Call[] = [];
+  let stopped = false;
+  const lane = async () => {
+    for (let call = queue.shift(); call; call = queue.shift()) {
+      if (stopped || result.calls >= maxCalls || Date.now() >= lastCallStart) {
+        unsent.push(call);
+        continue;
+      }
+      const admitted = await admitCall(deps, target, lastCallStart);
+      if (!admitted.granted) {
+        deferUntil(new Date(Date.now() + admitted.retryAfterMs));
+        stopped = true;
+        unsent.push(call);
+        continue;
+      }
+      result.calls += 1;
+      if (!(await sendCall(call, admitted))) stopped = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, deps.parallelCalls ?? 1) }, lane));
+
   // Rows of calls not made go back untouched, due when the limiter said a slot opens.
   const releaseAt = result.deferredUntil ?? new Date();
-  for (const call of calls.slice(index)) {
+  for (const call of unsent) {
     for (const row of call.rows.flat()) settle({ id: row.id, status: 'pending', nextAttemptAt: releaseAt, refundAttempt: true });
     result.more = result.deferredUntil === undefined;
   }
   await settleRows(deps.db, workspaceId, dedupeSettlements(settlements));
   if (rows.length >= CLAIM_LIMIT && !result.deferredUntil) result.more = true;
   return result;
+}
+
+/** A slot from the shared limiter, waiting in place for one that opens soon enough. */
+async function admitCall(deps: FlushDeps, target: CrmTarget, lastCallStart: number): Promise<Acquired> {
+  for (;;) {
+    const admitted = await acquireCall(deps.db, target.bucket, target.limits);
+    if (admitted.granted) return admitted;
+    const wakeAt = Date.now() + admitted.retryAfterMs;
+    if (admitted.reason === 'daily' || admitted.retryAfterMs > (deps.maxInPlaceWaitMs ?? 0) || wakeAt >= lastCallStart) return admitted;
+    await new Promise((resolve) => setTimeout(resolve, admitted.retryAfterMs));
+  }
 }
 
 interface FoundTasks {

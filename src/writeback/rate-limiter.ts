@@ -9,20 +9,36 @@ export interface RateLimits {
   perDay?: number;
 }
 
-export type Acquired = { granted: true } | { granted: false; retryAfterMs: number; reason: 'window' | 'daily' | 'paused' };
+/** A granted call carries its stamp in the window, which `finishCall` moves to when it ended. */
+export type Acquired = { granted: true; stamp: string } | { granted: false; retryAfterMs: number; reason: 'window' | 'daily' | 'paused' };
+
+/**
+ * How far ahead of its grant a call is stamped until it is known to have ended: the CRM counts a
+ * call when it arrives, which is after we send it, so a stamp at the grant could let the next
+ * window open early by the time the call spent in our event loop and on the network.
+ */
+export const UNFINISHED_CALL_MARGIN_MS = 250;
 
 /**
  * A rate limiter whose state lives in Postgres, so every worker process shares one budget. The
- * window is exact: the row keeps the send time of each call within it, and one UPDATE checks and
+ * window is exact: the row keeps a stamp for each call within it, and one UPDATE checks and
  * records a call atomically (the row lock serializes concurrent callers).
+ *
+ * A call is stamped a margin after its grant, then, through `finishCall`, at the moment its answer
+ * (or failure) came back. The CRM received it before we received its answer, so that stamp is
+ * never earlier than the CRM's own, whatever the network and the event loop did; a call whose end
+ * is never recorded (a crash mid-call) keeps the margin.
  */
 export async function acquireCall(db: Database, bucket: string, limits: RateLimits): Promise<Acquired> {
   await db.insertInto('crm_rate_limits').values({ bucket }).onConflict((oc) => oc.doNothing()).execute();
   const windowSql = sql`make_interval(secs => ${limits.windowMs / 1000})`;
   const perDay = limits.perDay ?? 2_147_483_647;
-  const granted = await sql<{ ok: boolean }>`
+  const granted = await sql<{ stamp: string }>`
     update crm_rate_limits set
-      recent = array_append(array(select t from unnest(recent) t where t > clock_timestamp() - ${windowSql}), clock_timestamp()),
+      recent = array_append(
+        array(select t from unnest(recent) t where t > clock_timestamp() - ${windowSql}),
+        clock_timestamp() + make_interval(secs => ${UNFINISHED_CALL_MARGIN_MS / 1000})
+      ),
       day_count = case when day = current_date then day_count + 1 else 1 end,
       day = current_date,
       updated_at = now()
@@ -31,9 +47,9 @@ export async function acquireCall(db: Database, bucket: string, limits: RateLimi
       and (select count(*) from unnest(recent) t where t > clock_timestamp() - ${windowSql}) < ${limits.perWindow}
       and (day <> current_date or day_count < ${perDay})
       and (daily_limit is null or daily_used is null or daily_used < daily_limit)
-    returning true as ok
+    returning recent[cardinality(recent)]::text as stamp
   `.execute(db);
-  if (granted.rows.length > 0) return { granted: true };
+  if (granted.rows.length > 0) return { granted: true, stamp: granted.rows[0]!.stamp };
 
   // Refused: say how long until a slot opens, so the caller can sleep instead of spinning.
   const state = await sql<{ paused_ms: number | null; window_ms: number | null; daily: boolean }>`
@@ -47,6 +63,20 @@ export async function acquireCall(db: Database, bucket: string, limits: RateLimi
   if (row.paused_ms !== null && row.paused_ms > 0) return { granted: false, retryAfterMs: Math.ceil(row.paused_ms), reason: 'paused' };
   if (row.daily) return { granted: false, retryAfterMs: msUntilNextUtcDay(), reason: 'daily' };
   return { granted: false, retryAfterMs: Math.max(10, Math.ceil(row.window_ms ?? 100)), reason: 'window' };
+}
+
+/**
+ * Records that a granted call has ended (answered, failed or timed out): its stamp becomes now. If
+ * the window has dropped the stamp meanwhile (a call slower than the window), the end is added.
+ */
+export async function finishCall(db: Database, bucket: string, stamp: string): Promise<void> {
+  await sql`
+    update crm_rate_limits set
+      recent = case when ${stamp}::timestamptz = any(recent)
+                    then array_replace(recent, ${stamp}::timestamptz, clock_timestamp())
+                    else array_append(recent, clock_timestamp()) end
+    where bucket = ${bucket}
+  `.execute(db);
 }
 
 /** After a 429 (or a daily-limit answer): nobody calls this CRM account again before `until`. */

@@ -11,6 +11,7 @@ import { claimDueRows } from '../../src/writeback/outbox-store.ts';
 import {
   closeDateWrite,
   createdAll,
+  createdEach,
   flushDeps,
   hubspotApi,
   hubspotToken,
@@ -225,7 +226,7 @@ describe('flushing the outbox to HubSpot', async () => {
   });
 });
 
-describe('claiming due writes', async () => {
+describe('claiming due writes and holding them for the next slot', async () => {
   const t = await createTestApp();
 
   it('claims whole deals, so changes queued far apart for one deal are coalesced together', async () => {
@@ -253,5 +254,103 @@ describe('claiming due writes', async () => {
 
     expect(scope.isDone()).toBe(true);
     expect((await outboxRows(t, ws)).map((row) => row.status)).toEqual(['sent']);
+  });
+
+  let n = 0;
+  const workspace = () => hubspotWorkspace(t, `window-${(n += 1)}`);
+  /** The workspace's real HubSpot target with a window of one call per 400 ms. */
+  const narrowWindow = (extra: Partial<Parameters<typeof flushDeps>[1]>) => {
+    const base = flushDeps(t, { random: () => 0, ...extra });
+    return { ...base, crmFor: async (w: string) => ({ ...(await base.crmFor(w))!, limits: { perWindow: 1, windowMs: 400 } }) };
+  };
+
+  it('holds its claim through a window slot that opens soon, and counts the window from when each call ended', async () => {
+    const ws = await workspace();
+    // A stage change and a task: two calls, so the second needs the next slot.
+    await queueWrites(t, ws, '610', [stageWrite('hold-stage', 'qualifiedtobuy')]);
+    await queueWrites(t, ws, '611', [taskWrite('hold-task')]);
+    const arrivals: number[] = [];
+    const arrived = (seen: ReturnType<typeof recorder>) => (body: unknown) => {
+      arrivals.push(Date.now());
+      return seen.match(body);
+    };
+    const updates = recorder();
+    const tasks = recorder();
+    nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', arrived(updates)).delay(150).reply(200, updatedAll(updates));
+    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', arrived(tasks)).delay(150).reply(201, createdAll(tasks, 'task'));
+
+    const result = await flushOutbox(narrowWindow({ maxInPlaceWaitMs: 2_000 }), ws);
+
+    expect(result).toMatchObject({ calls: 2, sent: 2, more: false });
+    expect(result.deferredUntil).toBeUndefined();
+    // The first call was answered 150 ms after it arrived; the window runs from that answer.
+    expect(arrivals[1]! - arrivals[0]!).toBeGreaterThanOrEqual(150 + 400 - 10);
+    expect((await outboxRows(t, ws)).map((row) => row.status)).toEqual(['sent', 'sent']);
+  });
+
+  it('without room to wait in place, gives the unsent rows back with the time the slot opens', async () => {
+    const ws = await workspace();
+    await queueWrites(t, ws, '620', [stageWrite('give-stage', 'qualifiedtobuy')]);
+    await queueWrites(t, ws, '621', [taskWrite('give-task')]);
+    const updates = recorder();
+    const tasks = recorder();
+    nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', updates.match).reply(200, updatedAll(updates));
+    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', tasks.match).reply(201, createdAll(tasks, 'task'));
+
+    const result = await flushOutbox(narrowWindow({}), ws);
+
+    expect(result.calls).toBe(1);
+    expect(result.deferredUntil!.getTime()).toBeGreaterThan(Date.now() + 200);
+    expect((await outboxRows(t, ws)).map((row) => row.status).sort()).toEqual(['pending', 'sent']);
+    nock.cleanAll();
+  });
+
+  it('keeps several calls in flight at once when told to, each batch settled from its own answer', async () => {
+    const ws = await workspace();
+    await queueWrites(t, ws, '630', Array.from({ length: 350 }, (_, i) => taskWrite(`lane-${i}`)));
+    const arrivals: number[] = [];
+    const tasks = recorder();
+    nock(hubspotApi)
+      .post('/crm/v3/objects/tasks/batch/create', (body) => {
+        arrivals.push(Date.now());
+        return tasks.match(body);
+      })
+      .times(4)
+      .delay(400)
+      .reply(201, createdEach('task'));
+
+    const result = await flushOutbox(flushDeps(t, { random: () => 0, parallelCalls: 4 }), ws);
+
+    expect(result).toMatchObject({ calls: 4, sent: 350, more: false });
+    expect(tasks.bodies.map((b) => b.inputs.length).sort((a, b) => a - b)).toEqual([50, 100, 100, 100]);
+    // One after another, the four answers would take 1.6 s; in flight together, they overlap.
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThan(400);
+    const rows = await outboxRows(t, ws);
+    expect(rows.every((r) => r.status === 'sent' && r.crm_id === `task-${r.idempotency_key}`)).toBe(true);
+  });
+
+  it('stops starting calls after a 429 in one lane, and gives back everything not sent', async () => {
+    const ws = await workspace();
+    await queueWrites(t, ws, '640', Array.from({ length: 500 }, (_, i) => taskWrite(`stop-${i}`)));
+    const tasks = recorder();
+    let answered = 0;
+    nock(hubspotApi)
+      .post('/crm/v3/objects/tasks/batch/create', tasks.match)
+      .times(2)
+      .delay(100)
+      .reply(async (request: Request) => {
+        answered += 1;
+        if (answered === 1) return [429, { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING' }, { 'Retry-After': '3' }];
+        return [201, await createdEach('task')(request)];
+      });
+
+    const result = await flushOutbox(flushDeps(t, { random: () => 0, parallelCalls: 2 }), ws);
+
+    expect(result.calls).toBe(2);
+    expect(result.deferredUntil!.getTime()).toBeGreaterThan(Date.now() + 2_000);
+    const statuses = (await outboxRows(t, ws)).map((r) => r.status);
+    expect(statuses.filter((s) => s === 'sent')).toHaveLength(100);
+    expect(statuses.filter((s) => s === 'pending')).toHaveLength(400);
+    expect((await readBucket(t.db, `hubspot:${ws}`))!.paused_until!.getTime()).toBeGreaterThan(Date.now() + 2_000);
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/database.ts';
 import { createDatabase, createPool } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { acquireCall, pauseBucket, readBucket, recordDailyUsage, type Acquired, type RateLimits } from '../../src/writeback/rate-limiter.ts';
+import { acquireCall, finishCall, pauseBucket, readBucket, recordDailyUsage, UNFINISHED_CALL_MARGIN_MS, type Acquired, type RateLimits } from '../../src/writeback/rate-limiter.ts';
 
 const run = promisify(execFile);
 const childScript = fileURLToPath(new URL('./fixtures/acquire-calls.ts', import.meta.url));
@@ -42,7 +42,8 @@ describe('the rate limiter shared by all processes', async () => {
     for (const refusal of refusals(results)) {
       expect(refusal.reason).toBe('window');
       expect(refusal.retryAfterMs).toBeGreaterThan(0);
-      expect(refusal.retryAfterMs).toBeLessThanOrEqual(limits.windowMs);
+      // Unfinished calls hold their slot a margin past the window.
+      expect(refusal.retryAfterMs).toBeLessThanOrEqual(limits.windowMs + UNFINISHED_CALL_MARGIN_MS);
     }
     expect((await readBucket(t.db, name))!.recent).toHaveLength(5);
 
@@ -51,11 +52,42 @@ describe('the rate limiter shared by all processes', async () => {
     expect((await acquireCall(other, name, limits)).granted).toBe(true);
   });
 
+  it('stamps a call a margin after its grant, and at its end once it is finished', async () => {
+    const name = bucket();
+    const one: RateLimits = { perWindow: 1, windowMs: 400 };
+    const first = await acquireCall(t.db, name, one);
+    expect(first.granted).toBe(true);
+    // Unfinished: the slot opens a window plus the margin after the grant.
+    const whileRunning = await acquireCall(other, name, one);
+    expect(whileRunning).toMatchObject({ granted: false, reason: 'window' });
+    expect((whileRunning as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(one.windowMs + UNFINISHED_CALL_MARGIN_MS - 100);
+
+    await sleep(100);
+    await finishCall(t.db, name, (first as { stamp: string }).stamp);
+    // Finished: a window from its end, which came before now, so never more than a window.
+    const afterEnd = await acquireCall(other, name, one);
+    expect(afterEnd).toMatchObject({ granted: false, reason: 'window' });
+    expect((afterEnd as { retryAfterMs: number }).retryAfterMs).toBeLessThanOrEqual(one.windowMs);
+    expect((afterEnd as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(one.windowMs - 100);
+    expect((await readBucket(t.db, name))!.recent).toHaveLength(1);
+  });
+
+  it('records the end of a call the window already dropped', async () => {
+    const name = bucket();
+    const short: RateLimits = { perWindow: 1, windowMs: 100 };
+    const first = await acquireCall(t.db, name, short);
+    await sleep(short.windowMs + UNFINISHED_CALL_MARGIN_MS + 50);
+    // Another call drops the old stamp from the window; the slow first call ends after that.
+    expect((await acquireCall(other, name, short)).granted).toBe(true);
+    await finishCall(t.db, name, (first as { stamp: string }).stamp);
+    expect((await readBucket(t.db, name))!.recent).toHaveLength(2);
+  });
+
   it('grants a fresh budget once the window has passed, and no more', async () => {
     const name = bucket();
     expect(granted(await burst(name, 8))).toBe(5);
     expect(granted(await burst(name, 8))).toBe(0);
-    await sleep(limits.windowMs + 50);
+    await sleep(limits.windowMs + UNFINISHED_CALL_MARGIN_MS + 50);
     expect(granted(await burst(name, 8))).toBe(5);
   });
 

@@ -74,9 +74,21 @@ export function recorder(accept: (body: any) => boolean = () => true) {
 
 /** HubSpot's answer to a batch create: every input created, results carrying their trace ids. */
 export function createdAll(seen: ReturnType<typeof recorder>, idPrefix: string) {
-  return () => ({
+  return () => createdAnswer(seen.last().inputs, idPrefix);
+}
+
+/**
+ * The same answer built from each request's own body: for calls in flight together, where "the
+ * last body recorded" may belong to another call.
+ */
+export function createdEach(idPrefix: string) {
+  return async (request: Request) => createdAnswer(((await request.json()) as { inputs: any[] }).inputs, idPrefix);
+}
+
+function createdAnswer(inputs: any[], idPrefix: string) {
+  return {
     status: 'COMPLETE',
-    results: seen.last().inputs.map((input: any) => ({
+    results: inputs.map((input: any) => ({
       id: `${idPrefix}-${input.objectWriteTraceId}`,
       objectWriteTraceId: input.objectWriteTraceId,
       properties: input.properties,
@@ -86,7 +98,7 @@ export function createdAll(seen: ReturnType<typeof recorder>, idPrefix: string) 
     })),
     startedAt: '2026-03-02T10:00:00.000Z',
     completedAt: '2026-03-02T10:00:00.100Z',
-  });
+  };
 }
 
 /** HubSpot's answer to a deal batch update: every input updated. */

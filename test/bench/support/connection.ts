@@ -1,7 +1,7 @@
 import { putConnection } from '../../../src/writeback/connection-store.ts';
-import { crmTargetFor } from '../../../src/writeback/crm-target.ts';
 import type { FlushDeps } from '../../../src/writeback/flush-outbox.ts';
 import { putWorkspace } from '../../../src/workspaces/workspaces-dal.ts';
+import { flushJobDeps } from '../../../src/worker/tasks.ts';
 import type { BenchRuntime } from './runtime.ts';
 
 /** A live workspace whose HubSpot connection (starter tier: 100 calls per 10 s) points at `apiBaseUrl`. */
@@ -16,6 +16,7 @@ export async function connectWorkspaceToHubspot(rt: BenchRuntime, workspaceId: s
   });
 }
 
+/** The flush job's own settings (lease, call window, waiting in place for the next slot). */
 export function flushDeps(rt: BenchRuntime): FlushDeps {
-  return { db: rt.db, logger: rt.logger, metrics: rt.metrics, crmFor: (ws) => crmTargetFor(rt, ws) };
+  return flushJobDeps(rt);
 }
