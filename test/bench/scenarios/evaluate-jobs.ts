@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { pumpSignals } from '../../../src/signals/pump.ts';
+import { currentPlaybook } from '../../../src/progression/playbook-store.ts';
 import { putWorkspace } from '../../../src/workspaces/workspaces-dal.ts';
 import { insertFollowUpSignals, insertRealisticDeals } from '../support/deals.ts';
 import { benchRuntime, type BenchRuntime } from '../support/runtime.ts';
@@ -25,10 +26,40 @@ async function pumpAll(rt: BenchRuntime): Promise<{ ms: number; deals: number }>
 async function drain(rt: BenchRuntime, expected: number, timeoutMs: number) {
   const worker = await startBenchWorker(rt, CONCURRENCY);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const finished = await waitFor(() => (worker.done.get('evaluate-deal') ?? 0) + (worker.errors.get('evaluate-deal') ?? 0) >= expected, timeoutMs, 20);
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  // Other jobs the evaluations caused ran meanwhile in the same worker (approver notices, alert dispatch).
+  const others = [...worker.done].filter(([task]) => task !== 'evaluate-deal').map(([task, n]) => `${n} ${task}`);
   await worker.stop();
-  return { ms, finished, completed: worker.done.get('evaluate-deal') ?? 0, errors: worker.errors.get('evaluate-deal') ?? 0, firstError: worker.firstError };
+  return {
+    ms,
+    finished,
+    completed: worker.done.get('evaluate-deal') ?? 0,
+    errors: worker.errors.get('evaluate-deal') ?? 0,
+    firstError: worker.firstError,
+    // Wall time swings with whatever else the shared machine runs; CPU per deal swings less.
+    nodeCpuMs: (cpu.user + cpu.system) / 1000,
+    others: others.length > 0 ? others.join(', ') : 'none',
+  };
+}
+
+/**
+ * Lets a worker run what the first pass left queued (approver notices, alert dispatch, flushes)
+ * until nothing is due, untimed: the re-evaluation pass should time re-evaluations and what they
+ * cause themselves, not a backlog of the first pass's follow-up jobs.
+ */
+async function settle(rt: BenchRuntime, timeoutMs: number): Promise<{ ms: number; left: number }> {
+  const due = async () => {
+    const result = await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs where run_at <= now() and attempts < max_attempts`.execute(rt.db);
+    return result.rows[0]!.n;
+  };
+  const worker = await startBenchWorker(rt, CONCURRENCY);
+  const t0 = performance.now();
+  await waitFor(async () => (await due()) === 0, timeoutMs, 100);
+  await worker.stop();
+  return { ms: performance.now() - t0, left: await due() };
 }
 
 export const evaluateJobsScenario: Scenario = {
@@ -42,6 +73,8 @@ export const evaluateJobsScenario: Scenario = {
     try {
       const count = ctx.quick ? 1000 : 2000;
       await putWorkspace(rt.db, { id: WORKSPACE, name: 'Bench evaluate', mode: 'live' });
+      // A workspace in use has its playbook stored; the first evaluations should not race to create it.
+      await currentPlaybook(rt.db, WORKSPACE);
       const { dealIds, signals } = await insertRealisticDeals(rt.db, WORKSPACE, count);
       await sql`analyze`.execute(rt.db);
       const pumped = await pumpAll(rt);
@@ -57,6 +90,9 @@ export const evaluateJobsScenario: Scenario = {
       `.execute(rt.db);
       const counts = stored.rows[0]!;
 
+      const settled = await settle(rt, 120_000);
+      ctx.log(`first pass's follow-up jobs run in ${Math.round(settled.ms)} ms (untimed); ${settled.left} still due`);
+
       const followUps = await insertFollowUpSignals(rt.db, WORKSPACE, dealIds, 2);
       await pumpAll(rt);
       const second = await drain(rt, count, ctx.quick ? 60_000 : 180_000);
@@ -70,14 +106,14 @@ export const evaluateJobsScenario: Scenario = {
           value: Math.round((first.completed / first.ms) * 1000),
           unit: '/s',
           target: { op: '>=', value: 1000 },
-          note: `${first.completed} of ${count} jobs done in ${round(first.ms / 1000, 2)} s${first.finished ? '' : ' (NOT drained within the bound)'}; ${counts.decisions} decisions and ${counts.outbox} outbox rows stored; ${first.errors} job errors${first.firstError ? ` (${first.firstError})` : ''}`,
+          note: `${first.completed} of ${count} jobs done in ${round(first.ms / 1000, 2)} s${first.finished ? '' : ' (NOT drained within the bound)'}; ${counts.decisions} decisions and ${counts.outbox} outbox rows stored; worker process CPU ${round(first.nodeCpuMs / first.completed, 2)} ms per deal; other jobs run meanwhile: ${first.others}; ${first.errors} job errors${first.firstError ? ` (${first.firstError})` : ''}`,
         },
         {
           metric: 'deals/s, re-evaluation (2 new signals each)',
           value: Math.round((second.completed / second.ms) * 1000),
           unit: '/s',
           target: { op: '>=', value: 1000 },
-          note: `${second.completed} of ${count} jobs done in ${round(second.ms / 1000, 2)} s${second.finished ? '' : ' (NOT drained within the bound)'}; ${followUps} follow-up signals; ${second.errors} job errors`,
+          note: `${second.completed} of ${count} jobs done in ${round(second.ms / 1000, 2)} s${second.finished ? '' : ' (NOT drained within the bound)'}; ${followUps} follow-up signals; worker process CPU ${round(second.nodeCpuMs / second.completed, 2)} ms per deal; other jobs run meanwhile: ${second.others}; ${second.errors} job errors; the first pass's follow-up jobs ran before it, untimed (${settled.left} left due)`,
         },
         { metric: 'pump: signals → jobs', value: Math.round((signals / pumped.ms) * 1000), unit: 'signals/s', note: `${signals} signals into ${pumped.deals} jobs in ${Math.round(pumped.ms)} ms` },
       ];
