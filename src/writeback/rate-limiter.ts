@@ -29,8 +29,7 @@ export const UNFINISHED_CALL_MARGIN_MS = 250;
  * never earlier than the CRM's own, whatever the network and the event loop did; a call whose end
  * is never recorded (a crash mid-call) keeps the margin.
  */
-export async function acquireCall(db: Database, bucket: string, limits: RateLimits): Promise<Acquired> {
-  await db.insertInto('crm_rate_limits').values({ bucket }).onConflict((oc) => oc.doNothing()).execute();
+export async function acquireCall(db: Database, bucket: string, limits: RateLimits, attempt = 1): Promise<Acquired> {
   const windowSql = sql`make_interval(secs => ${limits.windowMs / 1000})`;
   const perDay = limits.perDay ?? 2_147_483_647;
   const granted = await sql<{ stamp: string }>`
@@ -52,17 +51,23 @@ export async function acquireCall(db: Database, bucket: string, limits: RateLimi
   if (granted.rows.length > 0) return { granted: true, stamp: granted.rows[0]!.stamp };
 
   // Refused: say how long until a slot opens, so the caller can sleep instead of spinning.
-  const state = await sql<{ paused_ms: number | null; window_ms: number | null; daily: boolean }>`
+  const state = await sql<{ paused_ms: number | null; window_ms: number | null; in_window: number; daily: boolean }>`
     select
       extract(epoch from (paused_until - clock_timestamp())) * 1000 as paused_ms,
       extract(epoch from ((select min(t) from unnest(recent) t where t > clock_timestamp() - ${windowSql}) + ${windowSql} - clock_timestamp())) * 1000 as window_ms,
+      (select count(*)::int from unnest(recent) t where t > clock_timestamp() - ${windowSql}) as in_window,
       ((day = current_date and day_count >= ${perDay}) or (daily_limit is not null and daily_used >= daily_limit)) as daily
     from crm_rate_limits where bucket = ${bucket}
   `.execute(db);
-  const row = state.rows[0]!;
-  if (row.paused_ms !== null && row.paused_ms > 0) return { granted: false, retryAfterMs: Math.ceil(row.paused_ms), reason: 'paused' };
-  if (row.daily) return { granted: false, retryAfterMs: msUntilNextUtcDay(), reason: 'daily' };
-  return { granted: false, retryAfterMs: Math.max(10, Math.ceil(row.window_ms ?? 100)), reason: 'window' };
+  const row = state.rows[0];
+  if (row?.paused_ms != null && row.paused_ms > 0) return { granted: false, retryAfterMs: Math.ceil(row.paused_ms), reason: 'paused' };
+  if (row?.daily) return { granted: false, retryAfterMs: msUntilNextUtcDay(), reason: 'daily' };
+  if (row && row.in_window >= limits.perWindow) return { granted: false, retryAfterMs: Math.max(10, Math.ceil(row.window_ms ?? 100)), reason: 'window' };
+  // Nothing stands in the way: the account's first call (its row is created once), or a slot that
+  // opened (or a row another caller created) between the two statements. Ask again.
+  if (!row) await db.insertInto('crm_rate_limits').values({ bucket }).onConflict((oc) => oc.doNothing()).execute();
+  if (attempt < 5) return acquireCall(db, bucket, limits, attempt + 1);
+  return { granted: false, retryAfterMs: 10, reason: 'window' };
 }
 
 /**
