@@ -136,7 +136,9 @@ export async function storePrepared(db: Database, prepared: PreparedDelivery[]):
         as d(ord int, workspace_id text, source text, content_type text, headers jsonb, body_truncated boolean, rejected_reason text, event_count int)
     ),
     events as (
-      select e.*, i.id as delivery_id, i.workspace_id, i.source
+      select e.*, i.id as delivery_id, i.workspace_id, i.source,
+             -- An event listed twice in one delivery is stored (and counted) once, as its first copy.
+             row_number() over (partition by e.ord, e.vendor_event_id order by e.seq) as copy
       from jsonb_to_recordset(${jsonbParam(rows.events)}::jsonb)
         as e(ord int, seq int, vendor_event_id text, event_type text, outcome text, reason text)
       join input i on i.ord = e.ord
@@ -147,7 +149,7 @@ export async function storePrepared(db: Database, prepared: PreparedDelivery[]):
       from events
       order by ord, seq
       on conflict do nothing
-      returning delivery_id, vendor_event_id, outcome, reason
+      returning delivery_id, vendor_event_id
     ),
     new_signals as (
       insert into signals (workspace_id, deal_id, type, source, origin, occurred_at, payload, dedupe_key, delivery_id)
@@ -155,36 +157,39 @@ export async function storePrepared(db: Database, prepared: PreparedDelivery[]):
       from jsonb_to_recordset(${jsonbParam(rows.signals)}::jsonb)
         as s(ord int, event_id text, deal_id text, type text, origin text, occurred_at timestamptz, payload jsonb, dedupe_key text)
       join input i on i.ord = s.ord
-      where exists (select 1 from new_events n where n.delivery_id = i.id and n.vendor_event_id = s.event_id)
+      where (i.id, s.event_id) in (select delivery_id, vendor_event_id from new_events)
       order by s.ord
       on conflict do nothing
       returning delivery_id
     ),
+    signal_counts as (
+      select delivery_id, count(*)::int as n from new_signals group by delivery_id
+    ),
     summary as (
-      select i.id,
-             count(n.delivery_id)::int as new_events,
-             coalesce(bool_or(n.outcome in ('accepted', 'echo', 'test')), false) as any_accepted,
-             coalesce(bool_or(n.outcome = 'unattributed'), false) as any_unattributed,
-             (select e.reason from events e
-              where e.delivery_id = i.id and e.reason is not null
-                and exists (select 1 from new_events m where m.delivery_id = i.id and m.vendor_event_id = e.vendor_event_id)
-              order by e.seq limit 1) as first_reason
-      from input i left join new_events n on n.delivery_id = i.id
-      group by i.id
+      select e.delivery_id,
+             count(*)::int as new_events,
+             bool_or(e.outcome in ('accepted', 'echo', 'test')) as any_accepted,
+             bool_or(e.outcome = 'unattributed') as any_unattributed,
+             (array_agg(e.reason order by e.seq) filter (where e.reason is not null))[1] as first_reason
+      from events e
+      where e.copy = 1 and (e.delivery_id, e.vendor_event_id) in (select delivery_id, vendor_event_id from new_events)
+      group by e.delivery_id
     ),
     outcome as (
       select i.*,
              case
                when i.rejected_reason is not null then 'rejected'
-               when i.event_count > 0 and s.new_events = 0 then 'duplicate'
+               when i.event_count > 0 and coalesce(s.new_events, 0) = 0 then 'duplicate'
                when s.any_accepted then 'accepted'
                when s.any_unattributed then 'unattributed'
                else 'ignored'
              end as status,
              coalesce(i.rejected_reason, s.first_reason) as reason,
-             s.new_events,
-             (select count(*)::int from new_signals g where g.delivery_id = i.id) as new_signals
-      from input i join summary s on s.id = i.id
+             coalesce(s.new_events, 0) as new_events,
+             coalesce(c.n, 0) as new_signals
+      from input i
+      left join summary s on s.delivery_id = i.id
+      left join signal_counts c on c.delivery_id = i.id
     ),
     stored as (
       insert into deliveries

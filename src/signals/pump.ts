@@ -55,19 +55,30 @@ export async function pumpSignals(db: Database, options: { batchSize?: number } 
   });
 }
 
+/** Under steady load the web role pumps at most this often, so each pump takes many signals. */
+const MIN_PUMP_INTERVAL_MS = 25;
+
 /**
  * Runs the pump soon after signals are stored, coalescing nudges that arrive while a pump is in
- * flight into one more run. Webhook requests only nudge it; they never wait for it.
+ * flight (or due) into one more run. Webhook requests only nudge it; they never wait for it.
+ *
+ * A nudge after a quiet spell pumps at once. Otherwise a run starts no sooner than `minIntervalMs`
+ * after the previous one started, so under steady load each run takes many signals: every run is
+ * a transaction with its own planning and commit, and a run per webhook would take the database
+ * (and the pool) from the requests themselves for little work.
  */
 export class SignalPump {
   readonly #db: Database;
   readonly #logger: Logger;
+  readonly #minIntervalMs: number;
   #running: Promise<void> | undefined;
   #again = false;
+  #lastStartedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(db: Database, logger: Logger) {
+  constructor(db: Database, logger: Logger, options: { minIntervalMs?: number } = {}) {
     this.#db = db;
     this.#logger = logger;
+    this.#minIntervalMs = options.minIntervalMs ?? MIN_PUMP_INTERVAL_MS;
   }
 
   nudge = (): void => {
@@ -80,13 +91,16 @@ export class SignalPump {
     });
   };
 
-  /** Resolves when no pump is in flight (used on shutdown and in tests). */
+  /** Resolves when no pump is in flight or due (used on shutdown and in tests). */
   async idle(): Promise<void> {
     while (this.#running) await this.#running;
   }
 
   async #drain(): Promise<void> {
     do {
+      const wait = this.#lastStartedAt + this.#minIntervalMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      this.#lastStartedAt = Date.now();
       this.#again = false;
       try {
         // A full batch means more may be waiting.

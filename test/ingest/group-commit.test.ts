@@ -88,11 +88,14 @@ describe('group commit of webhook deliveries', async () => {
       delivery(ws, [{ id: 'twice-1', deal: 'deal-b' }]),
       delivery(ws, [{ id: 'twice-1', deal: 'deal-b' }]),
       delivery(ws, [{ id: 'twice-1', deal: 'deal-b' }, { id: 'twice-2', deal: 'deal-b' }]),
+      // The same event listed twice in one delivery is one event.
+      delivery(ws, [{ id: 'twice-3', deal: 'deal-c' }, { id: 'twice-3', deal: 'deal-c' }]),
     ]);
     expect(stored.map((s) => [s.status, s.eventCount, s.signalCount])).toEqual([
       ['accepted', 1, 1],
       ['duplicate', 0, 0],
       // Partly new: only its new event counts and only that event's signal is stored.
+      ['accepted', 1, 1],
       ['accepted', 1, 1],
     ]);
     const events = await t.db.selectFrom('delivery_events').select(['vendor_event_id', 'delivery_id']).where('workspace_id', '=', ws).where('vendor_event_id', 'in', ['twice-1', 'twice-2']).orderBy('vendor_event_id').execute();
