@@ -54,21 +54,26 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
 
     [FLUSH_OUTBOX_TASK]: task(flushPayload, async ({ workspaceId }) => {
       const deps = flushJobDeps(runtime);
-      for (let shortWaits = 0; ; shortWaits += 1) {
+      const startedAt = Date.now();
+      for (let round = 1; ; round += 1) {
         const result = await flushOutbox(deps, workspaceId);
         // Without a connection nothing can go out; setting one schedules the next flush.
         if (result.unconnected) return;
+        // Writes keep arriving while a flush is busy: rather than end the job and wait for the
+        // queue to hand out the next one, this one goes round again while its rounds are short.
+        const goRoundAgain = round < MAX_ROUNDS && Date.now() - startedAt < MAX_JOB_MS;
         if (result.deferredUntil) {
           // A pause of a second or two (the end of a rate-limit window) is waited out here: a job
           // booked for later is only found by the queue's next poll, which would add up to 2 s.
           const pauseMs = result.deferredUntil.getTime() - Date.now();
-          if (pauseMs <= SHORT_PAUSE_MS && shortWaits < MAX_SHORT_PAUSES) {
+          if (pauseMs <= SHORT_PAUSE_MS && goRoundAgain) {
             await sleep(Math.max(0, pauseMs));
             continue;
           }
           // Come back when the limiter or the CRM says so.
           await scheduleFlush(runtime.db, workspaceId, result.deferredUntil);
-        } else if (result.more) {
+        } else if (result.more || (result.calls > 0 && goRoundAgain)) {
+          if (goRoundAgain) continue;
           await scheduleFlush(runtime.db, workspaceId);
         } else {
           // Always book the next flush the remaining rows need: a flush queued for "now" replaces
@@ -118,7 +123,9 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
 
 /** Rate-limit pauses a flush waits out in its job rather than booking a later one (see the task). */
 const SHORT_PAUSE_MS = 2_000;
-const MAX_SHORT_PAUSES = 10;
+/** One flush job's bounds: it goes round again while writes are due, but not forever. */
+const MAX_ROUNDS = 50;
+const MAX_JOB_MS = 20_000;
 const PARALLEL_CRM_CALLS = 4;
 
 /** What the flush job gives `flushOutbox`; the benchmark flushes with the same. */

@@ -5,7 +5,8 @@ import { createTestApp } from '../support/app.ts';
 import { drainQueue } from '../support/worker.ts';
 import { flushOutbox } from '../../src/writeback/flush-outbox.ts';
 import { pauseBucket, readBucket } from '../../src/writeback/rate-limiter.ts';
-import { scheduleFlush } from '../../src/writeback/outbox-store.ts';
+import { FLUSH_OUTBOX_TASK, scheduleFlush } from '../../src/writeback/outbox-store.ts';
+import { buildTaskList } from '../../src/worker/tasks.ts';
 import { MAX_ATTEMPTS } from '../../src/writeback/retry-policy.ts';
 import { claimDueRows } from '../../src/writeback/outbox-store.ts';
 import {
@@ -241,6 +242,29 @@ describe('claiming due writes and holding them for the next slot', async () => {
     expect(deals.filter((d) => d === 'A')).toHaveLength(2);
     expect(new Set(deals).size).toBe(2);
   });
+  it('sends, in the same job, writes committed while its flush was busy', async () => {
+    const ws = await hubspotWorkspace(t, 'same-job');
+    await queueWrites(t, ws, '580', [stageWrite('d580', 'qualifiedtobuy')]);
+    const first = recorder();
+    const second = recorder();
+    nock(hubspotApi)
+      .post('/crm/v3/objects/deals/batch/update', first.match)
+      .reply(200, async () => {
+        // An evaluation commits another deal's write while this call is out.
+        await queueWrites(t, ws, '581', [stageWrite('d581', 'contractsent')]);
+        return updatedAll(first)();
+      });
+    const later = nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', second.match).reply(200, updatedAll(second));
+
+    // The flush job itself, run once outside the queue: nothing else could send the second write.
+    const { taskList } = buildTaskList({ db: t.db, logger: t.deps.logger, metrics: t.deps.metrics, secretBox: t.deps.secretBox, config: t.config });
+    await taskList[FLUSH_OUTBOX_TASK]!({ workspaceId: ws }, {} as Parameters<NonNullable<(typeof taskList)[string]>>[1]);
+
+    expect(later.isDone()).toBe(true);
+    expect(second.last().inputs.map((input: any) => input.id)).toEqual(['581']);
+    expect((await outboxRows(t, ws)).map((row) => row.status)).toEqual(['sent', 'sent']);
+  });
+
   it('waits out a short rate-limit pause inside the flush job instead of booking a later one', async () => {
     const ws = await hubspotWorkspace(t, 'short-pause');
     await queueWrites(t, ws, '590', [stageWrite('d590', 'qualifiedtobuy')]);
@@ -316,15 +340,15 @@ describe('claiming due writes and holding them for the next slot', async () => {
         return tasks.match(body);
       })
       .times(4)
-      .delay(400)
+      .delay(1_000)
       .reply(201, createdEach('task'));
 
     const result = await flushOutbox(flushDeps(t, { random: () => 0, parallelCalls: 4 }), ws);
 
     expect(result).toMatchObject({ calls: 4, sent: 350, more: false });
     expect(tasks.bodies.map((b) => b.inputs.length).sort((a, b) => a - b)).toEqual([50, 100, 100, 100]);
-    // One after another, the four answers would take 1.6 s; in flight together, they overlap.
-    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThan(400);
+    // One after another, the last call would start 3 s after the first; in flight together, within 1 s.
+    expect(Math.max(...arrivals) - Math.min(...arrivals)).toBeLessThan(1_000);
     const rows = await outboxRows(t, ws);
     expect(rows.every((r) => r.status === 'sent' && r.crm_id === `task-${r.idempotency_key}`)).toBe(true);
   });
