@@ -9,7 +9,11 @@ interface Waiting {
 }
 
 export interface DeliveryWriterOptions {
-  /** Statements in flight at once; deliveries arriving meanwhile wait and go together in the next. */
+  /**
+   * Statements in flight at once; deliveries arriving meanwhile wait and go together in the next.
+   * One measured best: with two, batches were half the size and the ingest benchmark ran at about
+   * 60 % of the throughput, with more CPU per delivery in both Node and Postgres.
+   */
   maxInFlight?: number;
   /** Most deliveries written by one statement. */
   maxBatch?: number;
@@ -36,7 +40,7 @@ export class DeliveryWriter {
   constructor(db: Database, logger: Logger, options: DeliveryWriterOptions = {}) {
     this.#db = db;
     this.#logger = logger;
-    this.#maxInFlight = options.maxInFlight ?? 2;
+    this.#maxInFlight = options.maxInFlight ?? 1;
     this.#maxBatch = options.maxBatch ?? 200;
   }
 
