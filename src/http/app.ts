@@ -101,7 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const sources = new SourceCache(deps.db, deps.secretBox);
   await app.register(webhookRoutes, {
     config,
-    receive: { db: deps.db, sources, metrics: deps.metrics, logger: deps.logger, onSignalsStored: pump.nudge, now },
+    receive: { db: deps.db, pool: deps.pool, sources, metrics: deps.metrics, logger: deps.logger, onSignalsStored: pump.nudge, now },
   });
 
   await app.register(async (api) => {

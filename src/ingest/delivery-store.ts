@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
+import type pg from 'pg';
 import type { Database } from '../platform/db.ts';
 import type { DeliveryStatus } from '../platform/schema.ts';
 import type { NormalizedEvent, WebhookSourceName } from '../integrations/webhook-source.ts';
@@ -93,53 +94,31 @@ export function prepareDelivery(delivery: DeliveryToStore): PreparedDelivery {
   };
 }
 
-/**
- * Stores a delivery, its vendor events and their signals in ONE statement, so it is atomic without
- * a transaction round trip and the webhook can be acknowledged as soon as it returns.
- */
-export async function storeDelivery(db: Database, delivery: DeliveryToStore): Promise<StoredDelivery> {
-  return (await storeDeliveries(db, [delivery]))[0]!;
+interface StoreRow {
+  ord: number;
+  id: string;
+  status: DeliveryStatus;
+  event_count: number;
+  signal_count: number;
 }
 
-/**
- * Stores many deliveries in ONE statement (one commit): all of them or, on an error, none.
- *
- * Exactly once: `delivery_events` is keyed by the vendor's own event identity; only events that
- * were not there before contribute signals. Events are inserted in batch order, so when two
- * deliveries of a batch carry the same event the earlier one gets it, as if stored one after the
- * other. A delivery whose every event was seen already is recorded as a duplicate, without its
- * body (the original holds it). Results come back in the order of `deliveries`.
- */
-export async function storeDeliveries(db: Database, deliveries: DeliveryToStore[]): Promise<StoredDelivery[]> {
-  return storePrepared(db, deliveries.map(prepareDelivery));
-}
+const STORE_STATEMENT_NAME = 'momentum_store_deliveries';
 
-/** `storeDeliveries` for deliveries already turned into rows. */
-export async function storePrepared(db: Database, prepared: PreparedDelivery[]): Promise<StoredDelivery[]> {
-  if (prepared.length === 0) return [];
-  const rows = {
-    deliveries: [] as (PreparedDelivery['delivery'] & { ord: number })[],
-    bodies: [] as (Buffer | null)[],
-    events: [] as (PreparedDelivery['events'][number] & { ord: number })[],
-    signals: [] as (PreparedDelivery['signals'][number] & { ord: number })[],
-  };
-  prepared.forEach((one, ord) => {
-    rows.deliveries.push({ ...one.delivery, ord });
-    rows.bodies.push(one.body);
-    for (const event of one.events) rows.events.push({ ...event, ord });
-    for (const signal of one.signals) rows.signals.push({ ...signal, ord });
-  });
-  const result = await sql<{ ord: number; id: string; status: DeliveryStatus; event_count: number; signal_count: number }>`
+/**
+ * The batch statement: $1 deliveries, $2 their events, $3 their signals (jsonb arrays whose rows
+ * carry `ord`, the delivery's place in the batch) and $4 the raw bodies (bytea[], by ord).
+ */
+const STORE_DELIVERIES_SQL = `
     with input as (
       select d.*, nextval(pg_get_serial_sequence('deliveries', 'id')) as id
-      from jsonb_to_recordset(${jsonbParam(rows.deliveries)}::jsonb)
+      from jsonb_to_recordset($1::jsonb)
         as d(ord int, workspace_id text, source text, content_type text, headers jsonb, body_truncated boolean, rejected_reason text, event_count int)
     ),
     events as (
       select e.*, i.id as delivery_id, i.workspace_id, i.source,
              -- An event listed twice in one delivery is stored (and counted) once, as its first copy.
              row_number() over (partition by e.ord, e.vendor_event_id order by e.seq) as copy
-      from jsonb_to_recordset(${jsonbParam(rows.events)}::jsonb)
+      from jsonb_to_recordset($2::jsonb)
         as e(ord int, seq int, vendor_event_id text, event_type text, outcome text, reason text)
       join input i on i.ord = e.ord
     ),
@@ -154,7 +133,7 @@ export async function storePrepared(db: Database, prepared: PreparedDelivery[]):
     new_signals as (
       insert into signals (workspace_id, deal_id, type, source, origin, occurred_at, payload, dedupe_key, delivery_id)
       select i.workspace_id, s.deal_id, s.type, i.source, s.origin, s.occurred_at, s.payload, s.dedupe_key, i.id
-      from jsonb_to_recordset(${jsonbParam(rows.signals)}::jsonb)
+      from jsonb_to_recordset($3::jsonb)
         as s(ord int, event_id text, deal_id text, type text, origin text, occurred_at timestamptz, payload jsonb, dedupe_key text)
       join input i on i.ord = s.ord
       where (i.id, s.event_id) in (select delivery_id, vendor_event_id from new_events)
@@ -198,7 +177,7 @@ export async function storePrepared(db: Database, prepared: PreparedDelivery[]):
       select o.workspace_id, o.id, o.source, o.status,
              case when o.status = 'duplicate' then 'every event in this delivery was received before' else o.reason end,
              o.content_type, o.headers,
-             case when o.status = 'duplicate' then null else (${rows.bodies}::bytea[])[o.ord + 1] end,
+             case when o.status = 'duplicate' then null else ($4::bytea[])[o.ord + 1] end,
              o.body_truncated, o.new_events, o.new_signals
       from outcome o
       order by o.ord
@@ -206,7 +185,53 @@ export async function storePrepared(db: Database, prepared: PreparedDelivery[]):
     )
     select o.ord, s.id, s.status, s.event_count, s.signal_count
     from stored s join outcome o on o.id = s.id
-  `.execute(db);
+`;
+
+/**
+ * Stores a delivery, its vendor events and their signals in ONE statement, so it is atomic without
+ * a transaction round trip and the webhook can be acknowledged as soon as it returns.
+ */
+export async function storeDelivery(db: Database, delivery: DeliveryToStore): Promise<StoredDelivery> {
+  return (await storeDeliveries(db, [delivery]))[0]!;
+}
+
+/**
+ * Stores many deliveries in ONE statement (one commit): all of them or, on an error, none.
+ *
+ * Exactly once: `delivery_events` is keyed by the vendor's own event identity; only events that
+ * were not there before contribute signals. Events are inserted in batch order, so when two
+ * deliveries of a batch carry the same event the earlier one gets it, as if stored one after the
+ * other. A delivery whose every event was seen already is recorded as a duplicate, without its
+ * body (the original holds it). Results come back in the order of `deliveries`.
+ */
+export async function storeDeliveries(db: Database, deliveries: DeliveryToStore[]): Promise<StoredDelivery[]> {
+  return storePrepared(db, deliveries.map(prepareDelivery));
+}
+
+/**
+ * `storeDeliveries` for deliveries already turned into rows. With `pool` the statement runs as a
+ * prepared statement (never inside a transaction: use `db` for that).
+ */
+export async function storePrepared(db: Database, prepared: PreparedDelivery[], pool?: pg.Pool): Promise<StoredDelivery[]> {
+  if (prepared.length === 0) return [];
+  const rows = {
+    deliveries: [] as (PreparedDelivery['delivery'] & { ord: number })[],
+    bodies: [] as (Buffer | null)[],
+    events: [] as (PreparedDelivery['events'][number] & { ord: number })[],
+    signals: [] as (PreparedDelivery['signals'][number] & { ord: number })[],
+  };
+  prepared.forEach((one, ord) => {
+    rows.deliveries.push({ ...one.delivery, ord });
+    rows.bodies.push(one.body);
+    for (const event of one.events) rows.events.push({ ...event, ord });
+    for (const signal of one.signals) rows.signals.push({ ...signal, ord });
+  });
+  const values = [jsonbParam(rows.deliveries), jsonbParam(rows.events), jsonbParam(rows.signals), rows.bodies];
+  // A named statement is parsed and planned once per connection; planning this one costs about as
+  // much Postgres CPU as executing it for a batch of ten.
+  const result = pool
+    ? await pool.query<StoreRow>({ name: STORE_STATEMENT_NAME, text: STORE_DELIVERIES_SQL, values })
+    : await db.executeQuery<StoreRow>(CompiledQuery.raw(STORE_DELIVERIES_SQL, values));
   const stored: StoredDelivery[] = new Array(prepared.length);
   for (const row of result.rows) {
     stored[row.ord] = { id: String(row.id), status: row.status, eventCount: row.event_count, signalCount: row.signal_count };

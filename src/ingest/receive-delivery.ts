@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Database } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Metrics } from '../platform/metrics.ts';
@@ -13,6 +14,8 @@ import type { SourceCache } from './source-cache.ts';
 
 export interface ReceiveDeps {
   db: Database;
+  /** The pool behind `db`: with it, deliveries are stored by a prepared statement (planned once per connection). */
+  pool?: pg.Pool;
   sources: SourceCache;
   metrics: Metrics;
   logger: Logger;

@@ -40,7 +40,7 @@ const json = (statusCode: number, code: string, message: string): WebhookRespons
 
 export const webhookRoutes: FastifyPluginAsync<{ config: Config; receive: ReceiveDeps }> = async (app, { config, receive: deps }) => {
   // Deliveries arriving together are committed together (group commit); see delivery-writer.ts.
-  const writer = new DeliveryWriter(deps.db, deps.logger);
+  const writer = new DeliveryWriter(deps.db, deps.logger, deps.pool ? { pool: deps.pool } : {});
   app.addHook('onClose', () => writer.idle());
   const receive: ReceivePipeline = { ...deps, store: writer.store };
 

@@ -112,7 +112,7 @@ describe('group commit of webhook deliveries', async () => {
   });
 
   it('writes deliveries that arrive while a statement is in flight together, answering each after its commit', async () => {
-    const writer = new DeliveryWriter(t.db, logger, { maxInFlight: 1 });
+    const writer = new DeliveryWriter(t.db, logger, { pool: t.pool, maxInFlight: 1 });
     const settled: string[] = [];
     const pending = Array.from({ length: 8 }, (_, i) =>
       writer.store(delivery(ws, [{ id: `group-${i}`, deal: `deal-g${i}` }])).then(async (stored) => {
@@ -134,7 +134,7 @@ describe('group commit of webhook deliveries', async () => {
   });
 
   it('stores the others when one delivery of a batch cannot be stored, and fails only that one', async () => {
-    const writer = new DeliveryWriter(t.db, logger, { maxInFlight: 1 });
+    const writer = new DeliveryWriter(t.db, logger, { pool: t.pool, maxInFlight: 1 });
     const first = writer.store(delivery(ws, [{ id: 'iso-0' }]));
     // These three wait for the first and form one batch; the middle one's workspace does not exist.
     const good1 = writer.store(delivery(ws, [{ id: 'iso-1', deal: 'deal-i' }]));
@@ -153,7 +153,7 @@ describe('group commit of webhook deliveries', async () => {
   });
 
   it('fails a delivery whose data cannot even be serialized before it joins a batch', async () => {
-    const writer = new DeliveryWriter(t.db, logger, { maxInFlight: 1 });
+    const writer = new DeliveryWriter(t.db, logger, { pool: t.pool, maxInFlight: 1 });
     const broken = delivery(ws, [{ id: 'bad-date' }]);
     broken.events[0]!.signals[0]!.occurredAt = new Date(Number.NaN);
     expect(() => writer.store(broken)).toThrow(RangeError);
