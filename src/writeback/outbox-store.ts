@@ -124,7 +124,7 @@ export async function scheduleDueFlushes(db: Database): Promise<number> {
 }
 
 /**
- * Claims due rows for sending, whole deals at a time (the deals with the oldest due rows first),
+ * Claims due rows for sending, whole deals at a time (the deals whose rows have been due longest),
  * so every pending change of a deal is in one claim and can be coalesced into one record. A row
  * left in `sending` longer than the lease belongs to a worker that died mid-call: it is claimed
  * again and marked uncertain, since its write may have landed.
@@ -135,21 +135,27 @@ export async function claimDueRows(db: Database, workspaceId: string, options: {
   const result = await sql<{
     id: string; deal_id: string; kind: PlannedWrite['kind']; idempotency_key: string; payload: Record<string, unknown>; attempts: number; uncertain: boolean;
   }>`
-    with due_deals as (
-      select deal_id from outbox
-      where workspace_id = ${workspaceId} and ${isDue}
-      group by deal_id
-      order by min(id)
-      limit ${options.limit}
-    ),
-    due as (
-      select id, (status = 'sending' or coalesce(last_error->>'kind', '') = 'uncertain') as uncertain
-      from outbox
-      where workspace_id = ${workspaceId} and deal_id in (select deal_id from due_deals) and ${isDue}
-      order by id
-      -- Room for a few rows per deal, so this limit rarely splits a deal's changes.
+    with first_due as (
+      -- The longest-due rows, straight from the outbox_due index in its order.
+      select deal_id, id from outbox
+      where workspace_id = ${workspaceId} and status in ('pending', 'failed', 'sending') and ${isDue}
+      order by next_attempt_at, id
       limit ${options.limit * 4}
-      for update skip locked
+    ),
+    due_deals as (
+      select deal_id from first_due group by deal_id order by min(id) limit ${options.limit}
+    ),
+    -- Every due row of those deals, looked up deal by deal through outbox_by_deal: a plan that
+    -- stays cheap even when the table's statistics lag behind a bulk of new rows.
+    due as (
+      select row.id, row.uncertain
+      from due_deals d
+      cross join lateral (
+        select id, (status = 'sending' or coalesce(last_error->>'kind', '') = 'uncertain') as uncertain
+        from outbox
+        where workspace_id = ${workspaceId} and deal_id = d.deal_id and ${isDue}
+        for update skip locked
+      ) row
     )
     update outbox o set status = 'sending', attempts = o.attempts + 1, updated_at = now()
     from due
