@@ -70,8 +70,10 @@ export function buildTaskList(runtime: WorkerDeps): { taskList: TaskList; cronIt
             await sleep(Math.max(0, pauseMs));
             continue;
           }
-          // Come back when the limiter or the CRM says so.
-          await scheduleFlush(runtime.db, workspaceId, result.deferredUntil);
+          // Come back when the limiter or the CRM says so. The queue finds a job booked for later
+          // at its next poll (every 2 s), so it is booked that much early; the flush then claims
+          // its rows and waits for the slot in place.
+          await scheduleFlush(runtime.db, workspaceId, new Date(result.deferredUntil.getTime() - SHORT_PAUSE_MS));
         } else if (result.more || (result.calls > 0 && goRoundAgain)) {
           if (goRoundAgain) continue;
           await scheduleFlush(runtime.db, workspaceId);

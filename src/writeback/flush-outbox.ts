@@ -182,8 +182,9 @@ export async function flushOutbox(deps: FlushDeps, workspaceId: string, options:
   };
   await Promise.all(Array.from({ length: Math.max(1, deps.parallelCalls ?? 1) }, lane));
 
-  // Rows of calls not made go back untouched, due when the limiter said a slot opens.
-  const releaseAt = result.deferredUntil ?? new Date();
+  // Rows of calls not made go back untouched, due when the limiter said a slot opens, less the time
+  // a flush waits in place: the next one can claim them ahead and be ready when the slot opens.
+  const releaseAt = result.deferredUntil ? new Date(result.deferredUntil.getTime() - (deps.maxInPlaceWaitMs ?? 0)) : new Date();
   for (const call of unsent) {
     for (const row of call.rows.flat()) settle({ id: row.id, status: 'pending', nextAttemptAt: releaseAt, refundAttempt: true });
     result.more = result.deferredUntil === undefined;

@@ -18,6 +18,9 @@ const stageWrite = (key: string, stageId: string): PlannedWrite => ({
   payload: { fields: { stage: { pipelineId: 'default', stageId } } },
 });
 
+/** How much before `deferredUntil` the flush job is picked up at the latest (one queue poll). */
+const FLUSH_EARLY_MS = 1_000;
+
 /** Flushes like the flush-outbox job does, sleeping until `deferredUntil` instead of rescheduling. */
 async function flushUntilDrained(rt: BenchRuntime, workspaceId: string, timeoutMs: number): Promise<{ ms: number; deferrals: number; drained: boolean }> {
   const deps = flushDeps(rt);
@@ -27,7 +30,8 @@ async function flushUntilDrained(rt: BenchRuntime, workspaceId: string, timeoutM
     const result = await flushOutbox(deps, workspaceId);
     if (result.deferredUntil) {
       deferrals += 1;
-      await sleep(result.deferredUntil.getTime() - Date.now());
+      // Early, as the job is booked: the flush claims its rows and waits for the slot in place.
+      await sleep(result.deferredUntil.getTime() - FLUSH_EARLY_MS - Date.now());
       continue;
     }
     if (result.more) continue;
