@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Database, Tx } from '../platform/db.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { DealState, RequestApprovalDecision } from '../engine/types.ts';
+import type { RequestApprovalDecision } from '../engine/types.ts';
 import { cachedPlaybookVersion, currentPlaybook } from '../progression/playbook-store.ts';
 import { getPeople, workingPatternOf } from '../people/people-store.ts';
 import { addWorkingDays } from '../people/working-time.ts';
@@ -11,6 +11,7 @@ import { alertingOf } from '../alerts/alerting-config.ts';
 import { loadReportingChain } from '../alerts/recipients.ts';
 import { approvalsOf, approverRuleFor, chooseApprover } from './approver.ts';
 import { approvalTaskWrite } from './approval-task.ts';
+import { createJobNudger } from '../worker/job-nudger.ts';
 import { enqueueWrites, scheduleFlush } from './outbox-store.ts';
 
 export const NOTIFY_APPROVER_TASK = 'notify-approver';
@@ -44,7 +45,7 @@ interface ApprovalRow {
   playbook_version: number;
   body: unknown;
   mode: 'shadow' | 'live';
-  state: unknown;
+  owner_id: string | null;
 }
 
 /**
@@ -64,7 +65,7 @@ export async function notifyApprover(
       .innerJoin('decisions', (join) => join.onRef('decisions.workspace_id', '=', 'approvals.workspace_id').onRef('decisions.id', '=', 'approvals.decision_id'))
       .innerJoin('workspaces', 'workspaces.id', 'approvals.workspace_id')
       .innerJoin('deals', (join) => join.onRef('deals.workspace_id', '=', 'approvals.workspace_id').onRef('deals.deal_id', '=', 'approvals.deal_id'))
-      .select(['approvals.status', 'approvals.expires_at', 'approvals.deal_id', 'approvals.decision_id', 'decisions.playbook_version', 'decisions.body', 'workspaces.mode', 'deals.state'])
+      .select(['approvals.status', 'approvals.expires_at', 'approvals.deal_id', 'approvals.decision_id', 'decisions.playbook_version', 'decisions.body', 'workspaces.mode', 'deals.owner_id'])
       .where('approvals.workspace_id', '=', workspaceId)
       .where('approvals.id', '=', approvalId)
       .forShare('approvals')
@@ -80,12 +81,13 @@ export async function notifyApprover(
     if (settings.notify === 'none') return { outcome: 'skipped', reason: 'the playbook asks for no approval tasks (approvals.notify: none)' };
 
     const decision = row.body as RequestApprovalDecision;
-    const deal = row.state as DealState;
+    // The owner column mirrors the state's owner; the whole state is not needed here.
+    const ownerId = row.owner_id;
     const alerting = alertingOf(playbook);
     const rule = approverRuleFor(decision, playbook);
-    const people = await loadReportingChain(tx, workspaceId, deal.ownerId);
+    const people = await loadReportingChain(tx, workspaceId, ownerId);
     if ('ownerId' in rule) for (const [id, person] of await getPeople(tx, workspaceId, [rule.ownerId])) people.set(id, person);
-    const choice = chooseApprover(rule, deal.ownerId, people, alerting, now.getTime());
+    const choice = chooseApprover(rule, ownerId, people, alerting, now.getTime());
     if (choice.ownerId === null) return { outcome: 'skipped', reason: choice.why };
 
     const approver = people.get(choice.ownerId) ?? (await getPeople(tx, workspaceId, [choice.ownerId])).get(choice.ownerId);
@@ -125,14 +127,17 @@ const noticePayload = z.object({ workspaceId: z.string(), approvalId: z.string()
 
 /** The worker's job: tell the approver, then ask for a flush when a task was queued for sending. */
 export function approvalJobs(deps: { db: Database; logger: Logger; config: { publicBaseUrl: string | undefined } }): TaskList {
+  // Notices of one workspace come in bursts (an evaluation batch opens many approvals): rather than
+  // each writing the flush job's row, they share one request (see worker/job-nudger.ts). It is for
+  // "now", replacing a flush booked for a later retry: the approver should not wait for that.
+  const nudgeFlush = createJobNudger((workspaceId) => scheduleFlush(deps.db, workspaceId));
   const notify: Task = async (raw) => {
     const input = noticePayload.parse(raw);
     const notice = await notifyApprover({ db: deps.db, publicBaseUrl: deps.config.publicBaseUrl }, input, new Date());
     const log = deps.logger.child({ ...input, component: 'approvals' });
     if (notice.outcome === 'skipped') log.info({ reason: notice.reason }, 'no approval task');
     else log.debug({ approverId: notice.approverId, outcome: notice.outcome }, 'approval task queued');
-    // "Now", replacing a flush booked for a later retry: the approver should not wait for it.
-    if (notice.outcome === 'queued' && notice.added > 0) await scheduleFlush(deps.db, input.workspaceId);
+    if (notice.outcome === 'queued' && notice.added > 0) await nudgeFlush(input.workspaceId);
   };
   return { [NOTIFY_APPROVER_TASK]: notify };
 }
