@@ -40,13 +40,14 @@ describe('webhook → signals → engine → HubSpot write-back', async () => {
     }));
     expect(signed.statusCode).toBe(200);
 
-    // HubSpot echoes each input back as a result; the request body is captured as it is matched.
+    // HubSpot echoes each input back as a result. Each body is captured by the reply that answers it
+    // (a body matcher also sees requests meant for other paths, and calls may be in flight together).
     const sentToHubspot: { path: string; body: any }[] = [];
-    const record = (path: string) => (body: any) => {
+    const answer = (path: string, status: number, result: (input: any, n: number) => object) => async (request: Request) => {
+      const body = (await request.json()) as { inputs: any[] };
       sentToHubspot.push({ path, body });
-      return true;
+      return [status, { status: 'COMPLETE', results: body.inputs.map(result) }];
     };
-    const inputsOf = (): any[] => sentToHubspot.at(-1)!.body.inputs;
     // The deal is new to Momentum: it is read from HubSpot first (owner, amount, champion).
     nock(hubspotApi)
       .get(`/crm/v3/objects/deals/${dealId}`)
@@ -60,12 +61,12 @@ describe('webhook → signals → engine → HubSpot write-back', async () => {
         archived: false,
       });
     nock(hubspotApi)
-      .post('/crm/v3/objects/deals/batch/update', record('deals'))
-      .reply(200, () => ({ status: 'COMPLETE', results: inputsOf().map((i: any) => ({ id: i.id, properties: i.properties })) }))
-      .post('/crm/v3/objects/tasks/batch/create', record('tasks'))
-      .reply(201, () => ({ status: 'COMPLETE', results: inputsOf().map((i: any, n: number) => ({ id: `t${n}`, objectWriteTraceId: i.objectWriteTraceId, properties: {} })) }))
-      .post('/crm/v3/objects/notes/batch/create', record('notes'))
-      .reply(201, () => ({ status: 'COMPLETE', results: inputsOf().map((i: any, n: number) => ({ id: `n${n}`, objectWriteTraceId: i.objectWriteTraceId, properties: {} })) }));
+      .post('/crm/v3/objects/deals/batch/update')
+      .reply(answer('deals', 200, (i) => ({ id: i.id, properties: i.properties })))
+      .post('/crm/v3/objects/tasks/batch/create')
+      .reply(answer('tasks', 201, (i, n) => ({ id: `t${n}`, objectWriteTraceId: i.objectWriteTraceId, properties: {} })))
+      .post('/crm/v3/objects/notes/batch/create')
+      .reply(answer('notes', 201, (i, n) => ({ id: `n${n}`, objectWriteTraceId: i.objectWriteTraceId, properties: {} })));
 
     await drainQueue(t);
 

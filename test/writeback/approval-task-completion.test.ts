@@ -41,13 +41,13 @@ function mockHubspot(taskCreate: 'created' | 'bad_gateway' | 'server_error' = 'c
       return hubspotDealRead(id);
     })
     .post('/crm/v3/objects/deals/batch/update', writes.deals.match)
-    .reply(200, updatedAll(writes.deals))
+    .reply(200, updatedAll())
     .post('/crm/v3/objects/notes/batch/create', writes.notes.match)
-    .reply(201, createdAll(writes.notes, 'note'))
+    .reply(201, createdAll('note'))
     .post('/crm/v3/objects/tasks/batch/update', writes.completions.match)
-    .reply(200, updatedAll(writes.completions));
+    .reply(200, updatedAll());
   const creates = scope.post('/crm/v3/objects/tasks/batch/create', writes.tasks.match);
-  if (taskCreate === 'created') creates.reply(201, createdAll(writes.tasks, 'task'));
+  if (taskCreate === 'created') creates.reply(201, createdAll('task'));
   else if (taskCreate === 'bad_gateway') creates.reply(502, 'Bad Gateway');
   else creates.reply(500, { status: 'error', message: 'internal error', category: 'INTERNAL_ERROR' });
   /** Every completion HubSpot received, as [task id, status set]. */

@@ -46,10 +46,10 @@ function mockHubspot(taskReply: 'created' | 'server_error' = 'created') {
       return hubspotDealRead(id, { ownerId: hubspotOwners[id] ?? '77' });
     })
     .post('/crm/v3/objects/deals/batch/update', writes.deals.match)
-    .reply(200, updatedAll(writes.deals))
+    .reply(200, updatedAll())
     .post('/crm/v3/objects/notes/batch/create', writes.notes.match)
-    .reply(201, createdAll(writes.notes, 'note'));
-  if (taskReply === 'created') scope.post('/crm/v3/objects/tasks/batch/create', writes.tasks.match).reply(201, createdAll(writes.tasks, 'task'));
+    .reply(201, createdAll('note'));
+  if (taskReply === 'created') scope.post('/crm/v3/objects/tasks/batch/create', writes.tasks.match).reply(201, createdAll('task'));
   else scope.post('/crm/v3/objects/tasks/batch/create', writes.tasks.match).reply(500, { status: 'error', message: 'internal error', category: 'INTERNAL_ERROR' });
   /** Task inputs HubSpot received carrying this idempotency key. */
   const tasksWith = (key: string) => writes.tasks.bodies.flatMap((b) => b.inputs ?? []).filter((i: any) => i.objectWriteTraceId === key);

@@ -41,13 +41,13 @@ function mockHubspot(stageId: string) {
     // nock 15 hands a reply function the request itself.
     .reply(200, (request: { url: string }) => hubspotDealRead(new URL(request.url).pathname.split('/').at(-1)!, { name: 'Acme platform', stage: stageId }))
     .post('/crm/v3/objects/deals/batch/update', writes.deals.match)
-    .reply(200, updatedAll(writes.deals))
+    .reply(200, updatedAll())
     .post('/crm/v3/objects/tasks/batch/create', writes.tasks.match)
-    .reply(201, createdAll(writes.tasks, 'task'))
+    .reply(201, createdAll('task'))
     .post('/crm/v3/objects/notes/batch/create', writes.notes.match)
-    .reply(201, createdAll(writes.notes, 'note'))
+    .reply(201, createdAll('note'))
     .post('/crm/v3/objects/tasks/batch/update', writes.completions.match)
-    .reply(200, updatedAll(writes.completions));
+    .reply(200, updatedAll());
   const stagesWritten = (dealId: string) =>
     writes.deals.bodies.flatMap((b) => b.inputs).filter((i: any) => i.id === dealId && i.properties.dealstage).map((i: any) => i.properties.dealstage);
   return { writes, stagesWritten };

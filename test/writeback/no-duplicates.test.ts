@@ -63,7 +63,7 @@ describe('no duplicate CRM writes', async () => {
     const search = nock(hubspotApi)
       .post('/crm/v3/objects/tasks/search', markerSearch([key]))
       .reply(200, searchHits([key]));
-    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', created.match).reply(201, createdAll(created, 'dup'));
+    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', created.match).reply(201, createdAll('dup'));
     await flush(ws);
     expect(search.isDone()).toBe(true);
     expect(created.bodies).toEqual([]);
@@ -89,7 +89,7 @@ describe('no duplicate CRM writes', async () => {
       .post('/crm/v3/objects/tasks/search', searched.match)
       .reply(200, searchHits(keys))
       .post('/crm/v3/objects/tasks/batch/create', created.match)
-      .reply(201, createdAll(created, 'dup'));
+      .reply(201, createdAll('dup'));
 
     const result = await flush(ws);
 
@@ -110,7 +110,7 @@ describe('no duplicate CRM writes', async () => {
       .post('/crm/v3/objects/tasks/search', markerSearch(keys))
       .reply(200, searchHits([keys[0]!, keys[2]!]))
       .post('/crm/v3/objects/tasks/batch/create', created.match)
-      .reply(201, createdAll(created, 'new'));
+      .reply(201, createdAll('new'));
 
     await flush(ws);
 
@@ -137,7 +137,7 @@ describe('no duplicate CRM writes', async () => {
       .post('/crm/v3/objects/tasks/search', markerSearch([uncertain!.idempotency_key]))
       .reply(200, { total: 0, results: [] })
       .post('/crm/v3/objects/tasks/batch/create', created.match)
-      .reply(201, createdAll(created, 'once'));
+      .reply(201, createdAll('once'));
     const unexpected = watchUnmatched();
     await flush(ws).finally(unexpected.stop);
 
@@ -201,7 +201,7 @@ describe('no duplicate CRM writes', async () => {
       .post('/crm/v3/objects/tasks/search', searched.match)
       .reply(429, { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId: 'c0ffee' });
     const created = recorder();
-    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', created.match).reply(201, createdAll(created, 'dup'));
+    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', created.match).reply(201, createdAll('dup'));
 
     await flush(ws);
 
@@ -235,7 +235,7 @@ describe('no duplicate CRM writes', async () => {
     await dieMidFlush(ws);
     await sleep(leaseMs + 100);
     const updated = recorder();
-    nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', updated.match).reply(200, updatedAll(updated));
+    nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', updated.match).reply(200, updatedAll());
     const unexpected = watchUnmatched();
     await flush(ws).finally(unexpected.stop);
 

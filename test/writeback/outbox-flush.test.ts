@@ -12,7 +12,6 @@ import { claimDueRows } from '../../src/writeback/outbox-store.ts';
 import {
   closeDateWrite,
   createdAll,
-  createdEach,
   flushDeps,
   hubspotApi,
   hubspotToken,
@@ -53,7 +52,7 @@ describe('flushing the outbox to HubSpot', async () => {
     const seen = recorder();
     const scope = nock(hubspotApi, { reqheaders: { authorization: `Bearer ${hubspotToken}` } })
       .post('/crm/v3/objects/deals/batch/update', seen.match)
-      .reply(200, updatedAll(seen));
+      .reply(200, updatedAll());
 
     const result = await flush(ws);
 
@@ -77,7 +76,7 @@ describe('flushing the outbox to HubSpot', async () => {
     const ws = await workspace();
     await queueWrites(t, ws, '600', Array.from({ length: 150 }, (_, i) => taskWrite(`batch-${i}`)));
     const seen = recorder();
-    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', seen.match).times(2).reply(201, createdAll(seen, 'task'));
+    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', seen.match).times(2).reply(201, createdAll('task'));
 
     const result = await flush(ws);
 
@@ -213,7 +212,7 @@ describe('flushing the outbox to HubSpot', async () => {
     expect(pending).toMatchObject({ status: 'pending', attempts: 0, last_error: null });
 
     const seen = recorder();
-    nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', seen.match).reply(200, updatedAll(seen));
+    nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', seen.match).reply(200, updatedAll());
     await drainQueue(t, 1);
     expect(seen.bodies).toHaveLength(1);
     const [sent] = await outboxRows(t, ws);
@@ -249,12 +248,12 @@ describe('claiming due writes and holding them for the next slot', async () => {
     const second = recorder();
     nock(hubspotApi)
       .post('/crm/v3/objects/deals/batch/update', first.match)
-      .reply(200, async () => {
+      .reply(200, async (request: Request) => {
         // An evaluation commits another deal's write while this call is out.
         await queueWrites(t, ws, '581', [stageWrite('d581', 'contractsent')]);
-        return updatedAll(first)();
+        return updatedAll()(request);
       });
-    const later = nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', second.match).reply(200, updatedAll(second));
+    const later = nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', second.match).reply(200, updatedAll());
 
     // The flush job itself, run once outside the queue: nothing else could send the second write.
     const { taskList } = buildTaskList({ db: t.db, logger: t.deps.logger, metrics: t.deps.metrics, secretBox: t.deps.secretBox, config: t.config });
@@ -269,7 +268,7 @@ describe('claiming due writes and holding them for the next slot', async () => {
     const ws = await hubspotWorkspace(t, 'short-pause');
     await queueWrites(t, ws, '590', [stageWrite('d590', 'qualifiedtobuy')]);
     const seen = recorder();
-    const scope = nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', seen.match).reply(200, updatedAll(seen));
+    const scope = nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', seen.match).reply(200, updatedAll());
     await pauseBucket(t.db, `hubspot:${ws}`, new Date(Date.now() + 700));
     await scheduleFlush(t.db, ws);
 
@@ -300,8 +299,8 @@ describe('claiming due writes and holding them for the next slot', async () => {
     };
     const updates = recorder();
     const tasks = recorder();
-    nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', arrived(updates)).delay(150).reply(200, updatedAll(updates));
-    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', arrived(tasks)).delay(150).reply(201, createdAll(tasks, 'task'));
+    nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', arrived(updates)).delay(150).reply(200, updatedAll());
+    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', arrived(tasks)).delay(150).reply(201, createdAll('task'));
 
     const result = await flushOutbox(narrowWindow({ maxInPlaceWaitMs: 2_000 }), ws);
 
@@ -318,8 +317,8 @@ describe('claiming due writes and holding them for the next slot', async () => {
     await queueWrites(t, ws, '621', [taskWrite('give-task')]);
     const updates = recorder();
     const tasks = recorder();
-    nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', updates.match).reply(200, updatedAll(updates));
-    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', tasks.match).reply(201, createdAll(tasks, 'task'));
+    nock(hubspotApi).post('/crm/v3/objects/deals/batch/update', updates.match).reply(200, updatedAll());
+    nock(hubspotApi).post('/crm/v3/objects/tasks/batch/create', tasks.match).reply(201, createdAll('task'));
 
     const result = await flushOutbox(narrowWindow({}), ws);
 
@@ -341,7 +340,7 @@ describe('claiming due writes and holding them for the next slot', async () => {
       })
       .times(4)
       .delay(1_000)
-      .reply(201, createdEach('task'));
+      .reply(201, createdAll('task'));
 
     const result = await flushOutbox(flushDeps(t, { random: () => 0, parallelCalls: 4 }), ws);
 
@@ -365,7 +364,7 @@ describe('claiming due writes and holding them for the next slot', async () => {
       .reply(async (request: Request) => {
         answered += 1;
         if (answered === 1) return [429, { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING' }, { 'Retry-After': '3' }];
-        return [201, await createdEach('task')(request)];
+        return [201, await createdAll('task')(request)];
       });
 
     const result = await flushOutbox(flushDeps(t, { random: () => 0, parallelCalls: 2 }), ws);

@@ -72,23 +72,19 @@ export function recorder(accept: (body: any) => boolean = () => true) {
   };
 }
 
-/** HubSpot's answer to a batch create: every input created, results carrying their trace ids. */
-export function createdAll(seen: ReturnType<typeof recorder>, idPrefix: string) {
-  return () => createdAnswer(seen.last().inputs, idPrefix);
+/** The body a reply function is answering (nock hands it the request). */
+async function inputsOf(request: Request): Promise<any[]> {
+  return ((await request.json()) as { inputs: any[] }).inputs;
 }
 
 /**
- * The same answer built from each request's own body: for calls in flight together, where "the
- * last body recorded" may belong to another call.
+ * HubSpot's answer to a batch create: every input created, results carrying their trace ids. Built
+ * from the request being answered, since calls in flight together may answer in any order.
  */
-export function createdEach(idPrefix: string) {
-  return async (request: Request) => createdAnswer(((await request.json()) as { inputs: any[] }).inputs, idPrefix);
-}
-
-function createdAnswer(inputs: any[], idPrefix: string) {
-  return {
+export function createdAll(idPrefix: string) {
+  return async (request: Request) => ({
     status: 'COMPLETE',
-    results: inputs.map((input: any) => ({
+    results: (await inputsOf(request)).map((input: any) => ({
       id: `${idPrefix}-${input.objectWriteTraceId}`,
       objectWriteTraceId: input.objectWriteTraceId,
       properties: input.properties,
@@ -98,14 +94,14 @@ function createdAnswer(inputs: any[], idPrefix: string) {
     })),
     startedAt: '2026-03-02T10:00:00.000Z',
     completedAt: '2026-03-02T10:00:00.100Z',
-  };
+  });
 }
 
 /** HubSpot's answer to a deal batch update: every input updated. */
-export function updatedAll(seen: ReturnType<typeof recorder>) {
-  return () => ({
+export function updatedAll() {
+  return async (request: Request) => ({
     status: 'COMPLETE',
-    results: seen.last().inputs.map((input: any) => ({ id: input.id, properties: input.properties, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-03-02T10:00:00.000Z', archived: false })),
+    results: (await inputsOf(request)).map((input: any) => ({ id: input.id, properties: input.properties, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-03-02T10:00:00.000Z', archived: false })),
     startedAt: '2026-03-02T10:00:00.000Z',
     completedAt: '2026-03-02T10:00:00.100Z',
   });
