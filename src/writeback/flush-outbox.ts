@@ -122,12 +122,13 @@ export async function flushOutbox(deps: FlushDeps, workspaceId: string, options:
   const sendCall = async (call: Call, admitted: Extract<Acquired, { granted: true }>): Promise<boolean> => {
     const flatRows = call.rows.flat();
     try {
-      // Never let the bookkeeping turn a write the CRM applied into a failure (and a resend).
+      // Never let the bookkeeping (here and below) turn a write the CRM applied into a failure, and
+      // so into a resend.
       const answer = await send(target.client, call, context).finally(() =>
         finishCall(deps.db, target.bucket, admitted.stamp).catch((error: unknown) => log.warn({ err: error }, 'could not record when a CRM call ended; its stamp keeps the margin')),
       );
       deps.metrics.crmCalls.labels(target.client.provider, call.kind, 'ok').inc();
-      await noteRateLimit(deps.db, target.bucket, answer);
+      await noteRateLimit(deps.db, target.bucket, answer).catch((error: unknown) => log.warn({ err: error }, 'could not record the CRM\'s daily usage'));
       if (call.kind === 'find_tasks') {
         settleFoundTasks(call, answer as FoundTasks, settle, queue);
         return true;
