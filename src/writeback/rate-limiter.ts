@@ -29,7 +29,18 @@ export const UNFINISHED_CALL_MARGIN_MS = 250;
  * never earlier than the CRM's own, whatever the network and the event loop did; a call whose end
  * is never recorded (a crash mid-call) keeps the margin.
  */
-export async function acquireCall(db: Database, bucket: string, limits: RateLimits, attempt = 1): Promise<Acquired> {
+export async function acquireCall(db: Database, bucket: string, limits: RateLimits): Promise<Acquired> {
+  // A refusal is returned only when something stands in the way (a pause, the daily budget, a full
+  // window). Otherwise (the account's first call, whose row is created then, or a slot that opened
+  // or a row another caller created between the two statements) the call is asked for again.
+  for (let attempt = 1; attempt <= 5; attempt += 1) {
+    const outcome = await tryAcquireCall(db, bucket, limits);
+    if (outcome !== 'ask again') return outcome;
+  }
+  return { granted: false, retryAfterMs: 10, reason: 'window' };
+}
+
+async function tryAcquireCall(db: Database, bucket: string, limits: RateLimits): Promise<Acquired | 'ask again'> {
   const windowSql = sql`make_interval(secs => ${limits.windowMs / 1000})`;
   const perDay = limits.perDay ?? 2_147_483_647;
   const granted = await sql<{ stamp: string }>`
@@ -63,11 +74,8 @@ export async function acquireCall(db: Database, bucket: string, limits: RateLimi
   if (row?.paused_ms != null && row.paused_ms > 0) return { granted: false, retryAfterMs: Math.ceil(row.paused_ms), reason: 'paused' };
   if (row?.daily) return { granted: false, retryAfterMs: msUntilNextUtcDay(), reason: 'daily' };
   if (row && row.in_window >= limits.perWindow) return { granted: false, retryAfterMs: Math.max(10, Math.ceil(row.window_ms ?? 100)), reason: 'window' };
-  // Nothing stands in the way: the account's first call (its row is created once), or a slot that
-  // opened (or a row another caller created) between the two statements. Ask again.
   if (!row) await db.insertInto('crm_rate_limits').values({ bucket }).onConflict((oc) => oc.doNothing()).execute();
-  if (attempt < 5) return acquireCall(db, bucket, limits, attempt + 1);
-  return { granted: false, retryAfterMs: 10, reason: 'window' };
+  return 'ask again';
 }
 
 /**
