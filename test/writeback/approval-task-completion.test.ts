@@ -8,22 +8,9 @@ import { approvalTaskCompletionKey, approvalTaskKey } from '../../src/writeback/
 import { evaluateDeals } from '../../src/progression/evaluate-deal.ts';
 import { decideApproval } from '../../src/writeback/approvals.ts';
 import { flushOutbox } from '../../src/writeback/flush-outbox.ts';
-import { createdAll, flushDeps, hubspotApi, hubspotToken, isTaskCompletion, recorder, updatedAll, watchUnmatched, hubspotDealRead } from './support.ts';
+import { createdAll, flushDeps, hubspotApi, hubspotToken, isTaskCompletion, recorder, updatedAll, watchUnmatched, hubspotDealRead, hubspotDefaultPipelines, mockSalesforceLogin } from './support.ts';
 
 const playbook = playbookWithApprovalRule();
-
-const hubspotPipelines = {
-  results: [{
-    id: 'default',
-    label: 'Sales Pipeline',
-    displayOrder: 0,
-    archived: false,
-    stages: ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'].map((id, i) => ({
-      id, label: id, displayOrder: i, archived: false,
-      metadata: { isClosed: String(id.startsWith('closed')), probability: id === 'closedwon' ? '1.0' : id === 'closedlost' ? '0.0' : '0.2' },
-    })),
-  }],
-};
 
 /**
  * HubSpot: deal reads answer with Discovery and owner 77; deal updates, notes and task updates
@@ -66,7 +53,7 @@ describe("the approver's CRM task is completed when its approval closes", async 
     for (const ws of ['done-co', 'done-reject', 'done-wait', 'done-shadow']) {
       expect((await api('PUT', ws, { name: ws, mode: ws === 'done-shadow' ? 'shadow' : 'live' })).statusCode).toBe(201);
       expect((await api('PUT', `${ws}/connection`, { provider: 'hubspot', auth: { type: 'private_app', accessToken: hubspotToken } })).statusCode).toBe(200);
-      nock(hubspotApi).get('/crm/v3/pipelines/deals').reply(200, hubspotPipelines);
+      nock(hubspotApi).get('/crm/v3/pipelines/deals').reply(200, hubspotDefaultPipelines);
       expect((await api('PUT', `${ws}/playbook`, playbook, { 'content-type': 'application/yaml' })).statusCode).toBe(201);
     }
   });
@@ -262,10 +249,7 @@ describe("the approver's CRM task is completed when its approval closes", async 
     const connection = { provider: 'salesforce', auth: { type: 'refresh_token', clientId: '3MVG9_client', clientSecret: 'sf-client-secret', refreshToken: 'sf-refresh-token', instanceUrl: instance } };
     expect((await api('PUT', 'done-sf/connection', connection)).statusCode).toBe(200);
 
-    nock('https://login.salesforce.com').persist().post('/services/oauth2/token').reply(200, {
-      access_token: '00D5e000000AbCd!sf-access', instance_url: instance, id: 'https://login.salesforce.com/id/00D5e000000AbCdEAF/0055e000001IntGRAT',
-      token_type: 'Bearer', issued_at: String(Date.now()), signature: 'c2lnbmF0dXJl',
-    });
+    mockSalesforceLogin(instance);
     const created = recorder();
     const updated = recorder();
     nock(instance)

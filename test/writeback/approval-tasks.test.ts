@@ -11,21 +11,7 @@ import { enqueueEvaluation } from '../../src/progression/evaluate-deal.ts';
 import { approvalTaskKey } from '../../src/writeback/approval-task.ts';
 import { notifyApprover } from '../../src/writeback/notify-approver.ts';
 import { flushOutbox } from '../../src/writeback/flush-outbox.ts';
-import { createdAll, flushDeps, hubspotApi, hubspotToken, recorder, updatedAll, watchUnmatched, hubspotDealRead } from './support.ts';
-
-
-const hubspotPipelines = {
-  results: [{
-    id: 'default',
-    label: 'Sales Pipeline',
-    displayOrder: 0,
-    archived: false,
-    stages: ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'].map((id, i) => ({
-      id, label: id, displayOrder: i, archived: false,
-      metadata: { isClosed: String(id.startsWith('closed')), probability: id === 'closedwon' ? '1.0' : id === 'closedlost' ? '0.0' : '0.2' },
-    })),
-  }],
-};
+import { createdAll, flushDeps, hubspotApi, hubspotToken, recorder, updatedAll, watchUnmatched, hubspotDealRead, hubspotDefaultPipelines, mockSalesforceLogin } from './support.ts';
 
 /** Who owns which deal in the mocked HubSpot portal. */
 const hubspotOwners: Record<string, string> = { '601': '77', '602': '79', '603': '77', '604': '77', '605': '77', '611': '77', '612': '77', '621': '77' };
@@ -62,7 +48,7 @@ describe('the approver hears of an approval through a CRM task', async () => {
   const api = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object | string, headers: Record<string, string> = {}) =>
     t.app.inject({ method, url: `/api/workspaces/${url}`, headers: { ...t.auth, ...headers }, ...(payload === undefined ? {} : { payload }) });
   const publish = async (ws: string, text: string) => {
-    nock(hubspotApi).get('/crm/v3/pipelines/deals').reply(200, hubspotPipelines);
+    nock(hubspotApi).get('/crm/v3/pipelines/deals').reply(200, hubspotDefaultPipelines);
     const published = await api('PUT', `${ws}/playbook`, text, { 'content-type': 'application/yaml' });
     expect(published.statusCode).toBe(201);
   };
@@ -195,10 +181,7 @@ describe('the approver hears of an approval through a CRM task', async () => {
     expect((await api('PUT', 'sf-co/connection', connection)).statusCode).toBe(200);
     expect((await api('PUT', `sf-co/people/${rep}`, { name: 'Sam Seller', managerId: manager })).statusCode).toBe(200);
 
-    nock('https://login.salesforce.com').persist().post('/services/oauth2/token').reply(200, {
-      access_token: '00D5e000000AbCd!sf-access', instance_url: instance, id: 'https://login.salesforce.com/id/00D5e000000AbCdEAF/0055e000001IntGRAT',
-      token_type: 'Bearer', issued_at: String(Date.now()), signature: 'c2lnbmF0dXJl',
-    });
+    mockSalesforceLogin(instance);
     const created = recorder();
     const updated = recorder();
     nock(instance)

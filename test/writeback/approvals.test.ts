@@ -8,25 +8,9 @@ import { drainQueue } from '../support/worker.ts';
 import { hubspotEvent, hubspotTestSecret, signedHubspotRequest } from '../../src/integrations/hubspot/fixtures.ts';
 import { docusignMessage, docusignTestKey, signedDocusignRequest } from '../../src/integrations/docusign/fixtures.ts';
 import { approvalTaskCompletionKey, approvalTaskKey } from '../../src/writeback/approval-task.ts';
-import { createdAll, hubspotApi, hubspotToken, outboxRows, isTaskCompletion, recorder, updatedAll, watchUnmatched, hubspotDealRead } from './support.ts';
+import { createdAll, hubspotApi, hubspotToken, outboxRows, isTaskCompletion, recorder, updatedAll, watchUnmatched, hubspotDealRead, hubspotDefaultPipelines } from './support.ts';
 
 const playbookWithApproval = playbookWithApprovalRule();
-
-const hubspotPipelines = {
-  results: [{
-    id: 'default',
-    label: 'Sales Pipeline',
-    displayOrder: 0,
-    archived: false,
-    stages: ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'].map((id, i) => ({
-      id,
-      label: id,
-      displayOrder: i,
-      archived: false,
-      metadata: { isClosed: String(id.startsWith('closed')), probability: id === 'closedwon' ? '1.0' : id === 'closedlost' ? '0.0' : '0.2' },
-    })),
-  }],
-};
 
 /**
  * Mocks HubSpot for the whole pipeline: deal reads (hydration of unseen deals) answer with the
@@ -70,7 +54,7 @@ describe('approvals', async () => {
       expect((await api('PUT', `${ws}/sources/hubspot`, { clientSecrets: [hubspotTestSecret], appId: 54321, portalId })).statusCode).toBe(200);
       expect((await api('PUT', `${ws}/sources/docusign`, { hmacKeys: [docusignTestKey] })).statusCode).toBe(200);
       expect((await api('PUT', `${ws}/connection`, { provider: 'hubspot', auth: { type: 'private_app', accessToken: hubspotToken }, appId: '54321' })).statusCode).toBe(200);
-      nock(hubspotApi).get('/crm/v3/pipelines/deals').reply(200, hubspotPipelines);
+      nock(hubspotApi).get('/crm/v3/pipelines/deals').reply(200, hubspotDefaultPipelines);
       const published = await api('PUT', `${ws}/playbook`, playbookWithApproval, { 'content-type': 'application/yaml' });
       expect(published.statusCode).toBe(201);
       expect(published.json().warnings).toBeUndefined();

@@ -3,26 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp } from '../support/app.ts';
 import { defaultPlaybookText } from '../../src/engine/playbook/default-playbook.ts';
 import { createAdminToken } from '../../src/workspaces/admin-tokens.ts';
-import { hubspotApi } from './support.ts';
+import { hubspotApi, hubspotDefaultPipelines } from './support.ts';
 
 const token = 'pat-na1-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 const sfSecrets = { clientSecret: 'sf-client-secret-7D3F9A', refreshToken: '5Aep861TSESvWeug_xvFHRBTTbf_YrTWgEyjBJrSbHgiDyEEy' };
 const deals = { results: [{ id: '1001', properties: { dealname: 'Acme' } }], paging: { next: { after: '1002' } } };
-const pipelines = {
-  results: [{
-    id: 'default',
-    label: 'Sales Pipeline',
-    displayOrder: 0,
-    archived: false,
-    stages: ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'].map((id, i) => ({
-      id,
-      label: id,
-      displayOrder: i,
-      archived: false,
-      metadata: { isClosed: String(id.startsWith('closed')), probability: id === 'closedwon' ? '1.0' : id === 'closedlost' ? '0.0' : '0.2' },
-    })),
-  }],
-};
 
 /**
  * The CRM connection through the admin API: secrets go in and never come out, are stored sealed,
@@ -63,7 +48,7 @@ describe('the CRM connection API', async () => {
 
     const scope = nock(hubspotApi, { reqheaders: { authorization: `Bearer ${token}` } })
       .get('/crm/v3/objects/deals').query({ limit: '1' }).reply(200, deals)
-      .get('/crm/v3/pipelines/deals').reply(200, pipelines)
+      .get('/crm/v3/pipelines/deals').reply(200, hubspotDefaultPipelines)
       .get('/crm/v3/objects/tasks').query({ limit: '1' }).reply(200, { results: [] });
     const test = await call('POST', 'conn-hs/connection/test');
     expect(scope.isDone()).toBe(true);
@@ -113,7 +98,7 @@ describe('the CRM connection API', async () => {
       .get('/crm/v3/objects/deals').query(true)
       .reply(200, deals)
       .get('/crm/v3/pipelines/deals')
-      .reply(200, pipelines)
+      .reply(200, hubspotDefaultPipelines)
       .get('/crm/v3/objects/tasks').query(true)
       .reply(403, {
         status: 'error',
@@ -189,7 +174,7 @@ describe('the CRM connection API', async () => {
     const publish = (text: string) => call('PUT', 'conn-pb/playbook', text, { 'content-type': 'application/yaml' });
 
     it('refuses a stage id HubSpot does not have, naming where it is', async () => {
-      const scope = nock(hubspotApi, { reqheaders: { authorization: `Bearer ${token}` } }).get('/crm/v3/pipelines/deals').reply(200, pipelines);
+      const scope = nock(hubspotApi, { reqheaders: { authorization: `Bearer ${token}` } }).get('/crm/v3/pipelines/deals').reply(200, hubspotDefaultPipelines);
       const typo = defaultPlaybookText().replace('hubspot: [qualifiedtobuy]', 'hubspot: [qualifiedtobuyy]');
       expect(typo).not.toBe(defaultPlaybookText());
 
@@ -205,7 +190,7 @@ describe('the CRM connection API', async () => {
     });
 
     it('publishes when every stage and pipeline is known', async () => {
-      nock(hubspotApi).get('/crm/v3/pipelines/deals').reply(200, pipelines);
+      nock(hubspotApi).get('/crm/v3/pipelines/deals').reply(200, hubspotDefaultPipelines);
       const published = await publish(defaultPlaybookText());
       expect(published.statusCode).toBe(201);
       expect(published.json().warnings).toBeUndefined();
@@ -213,7 +198,7 @@ describe('the CRM connection API', async () => {
     });
 
     it('refuses a pipeline HubSpot does not have', async () => {
-      nock(hubspotApi).get('/crm/v3/pipelines/deals').reply(200, pipelines);
+      nock(hubspotApi).get('/crm/v3/pipelines/deals').reply(200, hubspotDefaultPipelines);
       const published = await publish(defaultPlaybookText().replace('hubspot: [default]', 'hubspot: [enterprise]'));
       expect(published.statusCode).toBe(400);
       expect(published.json().error.details).toEqual([{ path: 'pipelines.hubspot[0]', message: expect.stringContaining('"enterprise"') }]);

@@ -130,3 +130,28 @@ export function hubspotDealRead(id: string, options: { name?: string; stage?: st
     archived: false,
   };
 }
+
+/** HubSpot's `GET /crm/v3/pipelines/deals` answer for a portal with only the default deal pipeline. */
+export const hubspotDefaultPipelines = {
+  results: [{
+    id: 'default',
+    label: 'Sales Pipeline',
+    displayOrder: 0,
+    archived: false,
+    stages: ['appointmentscheduled', 'qualifiedtobuy', 'presentationscheduled', 'decisionmakerboughtin', 'contractsent', 'closedwon', 'closedlost'].map((id, i) => ({
+      id,
+      label: id,
+      displayOrder: i,
+      archived: false,
+      metadata: { isClosed: String(id.startsWith('closed')), probability: id === 'closedwon' ? '1.0' : id === 'closedlost' ? '0.0' : '0.2' },
+    })),
+  }],
+};
+
+/** Salesforce's OAuth token endpoint answering every refresh-token exchange for `instanceUrl`. */
+export function mockSalesforceLogin(instanceUrl: string) {
+  nock('https://login.salesforce.com').persist().post('/services/oauth2/token').reply(200, {
+    access_token: '00D5e000000AbCd!sf-access', instance_url: instanceUrl, id: 'https://login.salesforce.com/id/00D5e000000AbCdEAF/0055e000001IntGRAT',
+    token_type: 'Bearer', issued_at: String(Date.now()), signature: 'c2lnbmF0dXJl',
+  });
+}
